@@ -1,0 +1,218 @@
+"""The run configuration: a YAML file validated against a schema, with command-line overrides.
+
+Every problem is reported as one line that names the key, e.g.
+    config key 'model.q': required for the potts model
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from src.graph.representations import REPRESENTATIONS
+from src.models.spec import MODEL_NAMES, ModelSpec
+
+
+class ConfigError(ValueError):
+    """A bad configuration; its message is one line naming the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelConfig(_Strict):
+    name: Literal["ising", "potts", "clock", "xy"]
+    L: int = Field(ge=2, description="linear lattice size (L x L, periodic)")
+    q: int | None = Field(default=None, ge=2, description="number of states (potts, clock)")
+    J: float = Field(default=1.0, gt=0, description="ferromagnetic coupling")
+
+    @model_validator(mode="after")
+    def _q_fits_model(self):
+        if self.name in ("potts", "clock") and self.q is None:
+            raise ValueError(f"q: required for the {self.name} model")
+        if self.name == "ising" and self.q not in (None, 2):
+            raise ValueError("q: the ising model has q = 2; leave q out")
+        if self.name == "xy" and self.q is not None:
+            raise ValueError("q: the xy model has continuous angles; leave q out (or use clock)")
+        return self
+
+    def spec(self) -> ModelSpec:
+        return ModelSpec(self.name, self.L, q=self.q or 2, J=self.J)
+
+
+class TemperatureRange(_Strict):
+    min: float = Field(gt=0)
+    max: float = Field(gt=0)
+    count: int = Field(ge=1)
+    spacing: Literal["linear", "inverse", "geometric"] = "linear"
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.max < self.min or (self.count > 1 and self.max == self.min):
+            raise ValueError("max: must be larger than min")
+        return self
+
+    def values(self) -> np.ndarray:
+        if self.count == 1:
+            return np.array([self.min])
+        if self.spacing == "linear":
+            return np.linspace(self.min, self.max, self.count)
+        if self.spacing == "geometric":
+            return np.geomspace(self.min, self.max, self.count)
+        return 1.0 / np.linspace(1.0 / self.max, 1.0 / self.min, self.count)[::-1]
+
+
+class Sweeps(_Strict):
+    thermalize: int = Field(default=1000, ge=0, description="sweeps before the first measurement")
+    measure: int = Field(default=10000, ge=1, description="number of measurements")
+    every: int = Field(default=1, ge=1, description="sweeps between measurements")
+
+
+class Snapshots(_Strict):
+    every: int = Field(default=0, ge=0, description="a snapshot at every k-th measurement; 0: none")
+    representations: list[Literal["spin", "correlation", "fk_bonds", "improved"]] = ["spin"]
+    distance: Literal["half"] | int = "half"
+
+    @field_validator("representations")
+    @classmethod
+    def _distinct(cls, v):
+        if len(set(v)) != len(v):
+            raise ValueError("representations: listed twice")
+        return v
+
+
+class Config(_Strict):
+    model: ModelConfig
+    temperatures: list[float] | TemperatureRange
+    update: Literal["sw", "wolff", "metropolis"] = "sw"
+    overrelax: int = Field(default=0, ge=0, description="xy over-relaxation sweeps after each update")
+    metropolis_window: float = Field(default=math.pi, gt=0, le=math.pi)
+    sweeps: Sweeps = Sweeps()
+    snapshots: Snapshots = Snapshots()
+    seed: int = Field(default=1, ge=0)
+    output: str = "results/run.h5"
+    backend: Literal["auto", "cpu", "gpu", "array"] = "auto"
+
+    @field_validator("temperatures")
+    @classmethod
+    def _positive_increasing(cls, v):
+        if isinstance(v, list):
+            if not v:
+                raise ValueError("temperatures: empty list")
+            if min(v) <= 0:
+                raise ValueError(f"temperatures: must be positive, got {min(v)}")
+            if any(b <= a for a, b in zip(v, v[1:])):
+                raise ValueError("temperatures: must be strictly increasing")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.update == "metropolis" and (self.model.L % 2 or self.model.L < 4):
+            # odd L: the sublattices touch across the boundary; L = 2: not ergodic for Ising
+            raise ValueError(f"model.L: checkerboard metropolis needs an even L >= 4, got {self.model.L}")
+        if self.overrelax and self.model.name != "xy":
+            raise ValueError("overrelax: only for the xy model")
+        d = self.snapshots.distance
+        if d != "half" and not 1 <= d < self.model.L:
+            raise ValueError(f"snapshots.distance: must be 'half' or in [1, {self.model.L - 1}], got {d}")
+        return self
+
+    def temperature_values(self) -> np.ndarray:
+        if isinstance(self.temperatures, TemperatureRange):
+            return self.temperatures.values()
+        return np.asarray(self.temperatures, dtype=np.float64)
+
+    def distance(self) -> int:
+        d = self.snapshots.distance
+        return self.model.L // 2 if d == "half" else int(d)
+
+    def n_snapshots(self) -> int:
+        e = self.snapshots.every
+        return self.sweeps.measure // e if e else 0
+
+
+DEFAULT = {
+    "model": {"name": "ising", "L": 16},
+    "temperatures": [2.0, 2.269185, 2.6],
+    "update": "sw",
+    "sweeps": {"thermalize": 200, "measure": 2000, "every": 1},
+    "snapshots": {"every": 20, "representations": list(REPRESENTATIONS), "distance": "half"},
+    "seed": 1,
+    "output": "results/run.h5",
+}
+
+
+def _is_union_tag(part) -> bool:
+    # pydantic names the branch of a union in the location: 'list[float]', 'TemperatureRange'
+    return isinstance(part, str) and ("[" in part or part[:1].isupper() and len(part) > 1)
+
+
+def _one_line(err: ValidationError) -> str:
+    # of the alternatives of a union, the error that got furthest names the real problem
+    e = max(err.errors(), key=lambda e: (len(e["loc"]), not e["type"].endswith("_type")))
+    loc = ".".join(str(p) for p in e["loc"] if not _is_union_tag(p))
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == "value_error" and ": " in msg:
+        # our validators start their message with the key (below `loc`) they concern
+        sub, msg = msg.split(": ", 1)
+        loc = sub if loc.endswith(sub) or not loc else f"{loc}.{sub}" if "." not in sub else sub
+    elif e["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif e["type"] != "missing" and not isinstance(e.get("input"), dict):
+        msg = f"{msg} (got {e['input']!r})"
+    return f"config key '{loc}': {msg}"
+
+
+def validate(raw: dict) -> Config:
+    if not isinstance(raw, dict):
+        raise ConfigError("config: the file must hold a mapping of keys")
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_one_line(err)) from None
+
+
+def apply_override(raw: dict, assignment: str) -> None:
+    """--set a.b.c=value, the value read as YAML (so numbers, lists and booleans keep their type)."""
+    if "=" not in assignment:
+        raise ConfigError(f"--set {assignment!r}: expected KEY=VALUE")
+    key, value = assignment.split("=", 1)
+    parts = key.strip().split(".")
+    node = raw
+    for p in parts[:-1]:
+        if not isinstance(node.get(p, {}), dict):
+            raise ConfigError(f"config key '{key}': '{p}' is not a section")
+        node = node.setdefault(p, {})
+    node[parts[-1]] = yaml.safe_load(value)
+
+
+def load(path: str | Path | None, overrides=()) -> Config:
+    """The validated config of a YAML file (the built-in default when path is None)."""
+    if path is None:
+        raw = copy.deepcopy(DEFAULT)
+    else:
+        try:
+            with open(path) as f:
+                raw = yaml.safe_load(f)
+        except OSError as err:
+            raise ConfigError(f"config file {path}: {err.strerror}") from None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"config file {path}: not valid YAML ({str(err).splitlines()[0]})") from None
+    if isinstance(raw, dict):
+        for o in overrides:
+            apply_override(raw, o)
+    return validate(raw)
+
+
+def dump(config: Config) -> str:
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+
+
+__all__ = ["Config", "ConfigError", "DEFAULT", "MODEL_NAMES", "dump", "load", "validate"]

@@ -1,0 +1,1 @@
+"""Graph representations: Fortuin-Kasteleyn graphs and the configurations derived from them."""

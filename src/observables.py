@@ -1,0 +1,68 @@
+"""Per-measurement observables of a batch of replicas, written against numpy or cupy (`xp`).
+
+Every value is per site and has shape (R,). Names (shared with the files and src.stats):
+- energy: E / N.
+- m2, m4, m_abs: squared, fourth power and modulus of the order parameter m. Ising: m = mean s.
+  Potts: the (q-1)-component simplex vector, m^2 = (q sum_a rho_a^2 - 1)/(q - 1), rho_a the
+  fraction of sites with label a (the normalisation of the correlation (q delta - 1)/(q - 1)).
+  Clock, xy: m = (mean cos theta, mean sin theta).
+- m (ising), mx and my (clock, xy): the order parameter's components.
+- helicity_cos = (1/2N) sum_i [cos(theta_i - theta_{i+x}) + cos(theta_i - theta_{i+y})] and
+  helicity_sin2 = [(sum_i sin(theta_i - theta_{i+x}))^2 + (same for y)] / (2 N^2) (clock, xy),
+  so the helicity modulus is Upsilon = J <helicity_cos> - beta J^2 N <helicity_sin2>.
+- corr_nn, improved_nn: nearest-neighbour plain and improved correlation, averaged over bonds.
+"""
+
+from __future__ import annotations
+
+from src.graph.representations import Graph, angles, correlation_configuration, improved_configuration
+from src.models.spec import ModelSpec
+
+
+def observables(model: ModelSpec, state, graph: Graph, xp) -> dict:
+    """The observables of a batch state (R, L, L) with its current graph."""
+    R = state.shape[0]
+    n = model.n_sites
+    out = {}
+    corr = correlation_configuration(model, state, 1, xp).astype(xp.float64)
+    corr_nn = corr.reshape(R, -1).mean(axis=1)
+    out["corr_nn"] = corr_nn
+    out["improved_nn"] = improved_configuration(model, state, graph, 1, xp).reshape(R, -1).mean(axis=1)
+    if model.name == "potts":
+        # delta = ((q - 1) c + 1) / q for the Potts correlation c
+        out["energy"] = -2.0 * model.J * ((model.q - 1) * corr_nn + 1.0) / model.q
+        counts = xp.stack([(state == a).reshape(R, -1).sum(axis=1) for a in range(model.q)], axis=1)
+        rho = counts.astype(xp.float64) / n
+        m2 = (model.q * (rho**2).sum(axis=1) - 1.0) / (model.q - 1.0)
+        m2 = xp.maximum(m2, 0.0)  # round-off on a disordered configuration
+    else:
+        out["energy"] = -2.0 * model.J * corr_nn
+        if model.name == "ising":
+            m = (1.0 - 2.0 * state.astype(xp.float64)).reshape(R, -1).mean(axis=1)
+            out["m"] = m
+            m2 = m * m
+        else:
+            theta = angles(model, state, xp)
+            mx = xp.cos(theta).reshape(R, -1).mean(axis=1)
+            my = xp.sin(theta).reshape(R, -1).mean(axis=1)
+            out["mx"], out["my"] = mx, my
+            m2 = mx * mx + my * my
+            sin_sums = [
+                xp.sin(theta - xp.roll(theta, -1, axis=a)).reshape(R, -1).sum(axis=1) for a in (-1, -2)
+            ]
+            out["helicity_cos"] = corr_nn
+            out["helicity_sin2"] = (sin_sums[0] ** 2 + sin_sums[1] ** 2) / (2.0 * n * n)
+    out["m2"] = m2
+    out["m4"] = m2 * m2
+    out["m_abs"] = xp.sqrt(m2)
+    return out
+
+
+def observable_names(model: ModelSpec) -> tuple[str, ...]:
+    """The names `observables` returns for a model, in a fixed order."""
+    names = ["energy", "m2", "m4", "m_abs", "corr_nn", "improved_nn"]
+    if model.name == "ising":
+        names.append("m")
+    if model.vector:
+        names += ["mx", "my", "helicity_cos", "helicity_sin2"]
+    return tuple(names)

@@ -1,0 +1,76 @@
+"""A batch of Markov chains of one model at a set of temperatures, on one backend.
+
+The sampler knows the model, the update and the backend; the run driver above it only sweeps,
+measures and takes snapshots. Results come back as host (numpy) arrays with a leading replica axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from src.graph.representations import representations
+from src.models.spec import ModelSpec
+from src.observables import observables
+from src.updates.array_kernels import to_host
+from src.updates.cpu_backend import CpuBackend
+
+
+def make_backend(kind: str, model: ModelSpec, update: str, betas, seed: int, replica_ids, **options):
+    """kind: cpu (numba), gpu (array kernels on CuPy), array (the same array kernels on NumPy)."""
+    if kind == "cpu":
+        return CpuBackend(model, update, betas, seed, replica_ids, **options)
+    from src.updates.array_backend import ArrayBackend
+
+    return ArrayBackend(model, update, betas, seed, replica_ids, device=(kind == "gpu"), **options)
+
+
+class Sampler:
+    def __init__(
+        self,
+        model: ModelSpec,
+        update: str,
+        temperatures,
+        seed: int,
+        backend: str = "cpu",
+        replica_ids=None,
+        overrelax: int = 0,
+        metropolis_window: float = np.pi,
+    ):
+        temperatures = np.asarray(temperatures, dtype=np.float64)
+        if replica_ids is None:
+            replica_ids = np.arange(len(temperatures))
+        self.model = model
+        self.backend = make_backend(
+            backend,
+            model,
+            update,
+            1.0 / temperatures,
+            seed,
+            replica_ids,
+            overrelax=overrelax,
+            metropolis_window=metropolis_window,
+        )
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        return 1.0 / to_host(self.backend.betas)
+
+    def sweep(self, n_sweeps: int = 1, tune: bool = False):
+        """n_sweeps sweeps of every replica; tune=True (thermalisation only) lets the update adapt
+        its parameters (Wolff clusters per sweep), which are then frozen while measuring."""
+        self.backend.sweep(n_sweeps, tune=tune)
+
+    def measure(self) -> dict[str, np.ndarray]:
+        xp = self.backend.xp
+        obs = observables(self.model, self.backend.lattice_state(), self.backend.graph(), xp)
+        return {k: to_host(v) for k, v in obs.items()}
+
+    def snapshot(self, names, distance: int) -> dict[str, np.ndarray]:
+        xp = self.backend.xp
+        graph = self.backend.graph() if {"fk_bonds", "improved"} & set(names) else None
+        reps = representations(self.model, self.backend.lattice_state(), graph, names, distance, xp)
+        return {k: to_host(v) for k, v in reps.items()}
+
+    @property
+    def flipped_spins(self) -> int:
+        return int(self.backend.flipped)

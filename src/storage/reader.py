@@ -1,0 +1,103 @@
+"""The reader API for run files: the only place outside the writer that knows the layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import yaml
+
+from src.models.spec import ModelSpec
+from src.storage.schema import FORMAT
+
+
+class RunFileError(ValueError):
+    """A file that is not a usable run file for what was asked; one-line message."""
+
+
+class RunFile:
+    """A run file opened for reading. Use as a context manager or call close().
+
+    >>> with RunFile("results/run.h5") as run:
+    ...     e = run.observable("energy")              # (n_T, n_measurements)
+    ...     x = run.snapshots("improved", 0)          # (n_snapshots, 2, L, L) at temperature 0
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise RunFileError(f"{self.path}: no such file")
+        try:
+            self.f = h5py.File(self.path, "r")
+        except OSError:
+            raise RunFileError(f"{self.path}: not an HDF5 file") from None
+        if self.f.attrs.get("format") != FORMAT:
+            self.f.close()
+            raise RunFileError(f"{self.path}: not a {FORMAT} file")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.f.close()
+
+    @property
+    def attrs(self) -> dict:
+        return dict(self.f.attrs)
+
+    @property
+    def config(self) -> dict:
+        return yaml.safe_load(self.f.attrs["config"])
+
+    @property
+    def model(self) -> ModelSpec:
+        a = self.f.attrs
+        return ModelSpec(str(a["model"]), int(a["L"]), q=int(a["q"]), J=float(a["J"]))
+
+    def require_model(self, name: str) -> None:
+        if self.model.name != name:
+            raise RunFileError(f"{self.path}: holds the {self.model.name} model, expected {name}")
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        return self.f["temperatures"][:]
+
+    @property
+    def observable_names(self) -> list[str]:
+        return list(self.f["observables"])
+
+    def observable(self, name: str) -> np.ndarray:
+        if name not in self.f["observables"]:
+            raise RunFileError(
+                f"{self.path}: no observable {name!r} (has: {', '.join(self.observable_names)})"
+            )
+        return self.f["observables"][name][:]
+
+    @property
+    def representations(self) -> list[str]:
+        return list(self.f["snapshots"])
+
+    @property
+    def distance(self) -> int:
+        return int(self.f["snapshots"].attrs["distance"])
+
+    def snapshot_dataset(self, name: str) -> h5py.Dataset:
+        """The (n_T, n_snapshots, ...) dataset itself, for streaming reads."""
+        if name not in self.f["snapshots"]:
+            have = ", ".join(self.representations) or "none"
+            raise RunFileError(f"{self.path}: no representation {name!r} (has: {have})")
+        return self.f["snapshots"][name]
+
+    def snapshots(self, name: str, temperature_index: int | None = None) -> np.ndarray:
+        d = self.snapshot_dataset(name)
+        return d[:] if temperature_index is None else d[temperature_index]
+
+    @property
+    def summary(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        if "summary" not in self.f:
+            return {}
+        return {k: (v[:, 0], v[:, 1]) for k, v in self.f["summary"].items()}

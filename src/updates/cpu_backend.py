@@ -1,0 +1,139 @@
+"""The CPU backend: a batch of replicas updated by the numba kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from src.graph.representations import Graph
+from src.models.spec import ModelSpec
+from src.updates import cpu_clusters, cpu_local, cpu_wolff
+from src.updates.initial import initial_state
+from src.updates.rng import seed_streams
+from src.updates.wolff_tuning import WolffClustersPerSweep
+
+UPDATES = ("sw", "wolff", "metropolis")
+
+
+class CpuBackend:
+    """State (R, N) on the host; one xoshiro stream per replica.
+
+    `graph()` returns the Fortuin-Kasteleyn graph of the current configuration: after a
+    Swendsen-Wang sweep the one that sweep built (nothing computes clusters twice), otherwise a
+    graph drawn from the current spins with the Swendsen-Wang bond probabilities (the conditional
+    distribution of the Edwards-Sokal measure, so it is as valid as the update's own graph).
+    """
+
+    xp = np
+
+    def __init__(
+        self,
+        model: ModelSpec,
+        update: str,
+        betas,
+        seed: int,
+        replica_ids,
+        overrelax: int = 0,
+        metropolis_window: float = np.pi,
+    ):
+        if update not in UPDATES:
+            raise ValueError(f"unknown update {update!r} (allowed: {', '.join(UPDATES)})")
+        self.model = model
+        self.update = update
+        self.overrelax = overrelax
+        self.window = metropolis_window
+        self.betas = np.asarray(betas, dtype=np.float64).copy()
+        ids = np.asarray(replica_ids)
+        R, n = len(ids), model.n_sites
+        self.rng = np.concatenate([seed_streams(seed, 1, first=int(i)) for i in ids])
+        self.state = initial_state(model, seed, ids)
+        self.bonds = np.zeros((R, 2, n), dtype=np.uint8)
+        self.labels = np.zeros((R, n), dtype=np.int32)
+        self.axes = np.zeros(R)
+        self._graph_current = False
+        self.flipped = 0
+        self.accepted = 0
+        # Wolff clusters per sweep: set during thermalisation (tune=True) so that a sweep flips
+        # about N spins, then held fixed while measuring.
+        self.wolff = WolffClustersPerSweep(R, model.n_sites)
+        self._neighbours = cpu_clusters.neighbour_table(model.L)
+        if not model.continuous:
+            self._pair = np.ascontiguousarray(model.pair_table())
+
+    def _clusters(self, n_sweeps: int, apply: bool):
+        m = self.model
+        if m.continuous:
+            cpu_clusters.sw_xy(
+                self.state, self.betas, m.J, self.rng, self.bonds, self.labels, self.axes, n_sweeps, apply
+            )
+        else:
+            cpu_clusters.sw_discrete(
+                self.state,
+                self.betas,
+                m.potts_bond_coupling(),
+                m.J,
+                m.q,
+                m.cluster_mode,
+                self.rng,
+                self.bonds,
+                self.labels,
+                self.axes,
+                n_sweeps,
+                apply,
+            )
+
+    def sweep(self, n_sweeps: int = 1, tune: bool = False):
+        m = self.model
+        if n_sweeps <= 0:
+            return
+        if self.update == "sw" and self.overrelax == 0:
+            self._clusters(n_sweeps, apply=True)
+            self._graph_current = True
+            return
+        for _ in range(n_sweeps):
+            if self.update == "sw":
+                self._clusters(1, apply=True)
+            elif self.update == "wolff":
+                if m.continuous:
+                    flipped = cpu_wolff.wolff_xy(
+                        self.state, self._neighbours, self.betas, m.J, self.rng, self.wolff.counts
+                    )
+                else:
+                    flipped = cpu_wolff.wolff_discrete(
+                        self.state,
+                        self.betas,
+                        m.potts_bond_coupling(),
+                        m.J,
+                        m.q,
+                        m.cluster_mode,
+                        self.rng,
+                        self.wolff.counts,
+                    )
+                self.flipped += int(flipped.sum())
+                if tune:
+                    self.wolff.update(flipped)
+            elif m.continuous:
+                self.accepted += cpu_local.metropolis_xy(
+                    self.state, self.betas, m.J, self.window, self.rng, 1
+                )
+            else:
+                self.accepted += cpu_local.metropolis_discrete(
+                    self.state, self.betas, m.J, m.q, self._pair, m.name in ("ising", "potts"), self.rng, 1
+                )
+            if self.overrelax:
+                cpu_local.overrelax_xy(self.state, self.overrelax)
+        self._graph_current = False
+
+    def graph(self) -> Graph:
+        if not self._graph_current:
+            self._clusters(1, apply=False)
+            self._graph_current = True
+        R, L = self.state.shape[0], self.model.L
+        return Graph(
+            self.bonds.reshape(R, 2, L, L),
+            self.labels.reshape(R, L, L),
+            self.axes if self.model.vector else None,
+        )
+
+    def lattice_state(self):
+        """The state as (R, L, L), a view."""
+        return self.state.reshape(self.state.shape[0], self.model.L, self.model.L)

@@ -1,0 +1,26 @@
+"""How many Wolff clusters make a sweep, shared by the CPU and GPU backends."""
+
+import numpy as np
+
+
+class WolffClustersPerSweep:
+    """Clusters per sweep for each replica, chosen so that a sweep flips about N spins.
+
+    Tuned only while thermalising (the count is then frozen: stopping on a flipped-spin count
+    would bias measurements). The mean cluster size is an exponential moving average over sweeps,
+    so the first clusters grown from the random start are forgotten.
+    """
+
+    MEMORY = 0.1  # weight of the newest sweep in the average
+
+    def __init__(self, n_replicas: int, n_sites: int):
+        self.n_sites = n_sites
+        self.counts = np.ones(n_replicas, dtype=np.int64)
+        self._mean_size = None
+
+    def update(self, flipped: np.ndarray) -> None:
+        size = np.asarray(flipped, dtype=np.float64) / self.counts
+        self._mean_size = (
+            size if self._mean_size is None else (1 - self.MEMORY) * self._mean_size + (self.MEMORY * size)
+        )
+        self.counts = np.maximum(1, np.rint(self.n_sites / self._mean_size)).astype(np.int64)

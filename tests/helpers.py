@@ -1,0 +1,57 @@
+"""Shared pieces of the validation tests: run a chain, compare with 4 sigma of its own error bar."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from src.models import ModelSpec
+from src.sampler import Sampler
+from src.stats.derived import summarize
+
+N_SIGMA = 4.0
+
+
+def run_chain(
+    model: ModelSpec,
+    update: str,
+    temperatures,
+    *,
+    seed: int,
+    thermalize: int,
+    measure: int,
+    every: int = 1,
+    backend: str = "cpu",
+    snapshot=None,
+    **options,
+):
+    """Observable series (n_T, measure); with snapshot=(names, r), also the mean of every
+    representation over the run, per temperature."""
+    s = Sampler(model, update, temperatures, seed, backend=backend, **options)
+    s.sweep(thermalize, tune=True)
+    series, reps = None, {}
+    for i in range(measure):
+        s.sweep(every)
+        obs = s.measure()
+        if series is None:
+            series = {k: np.empty((len(temperatures), measure)) for k in obs}
+        for k, v in obs.items():
+            series[k][:, i] = v
+        if snapshot is not None:
+            for name, value in s.snapshot(*snapshot).items():
+                reps.setdefault(name, np.empty((len(temperatures), measure)))[:, i] = value.reshape(
+                    len(temperatures), -1
+                ).mean(axis=1)
+    return (series, reps) if snapshot is not None else series
+
+
+def summary(series, model: ModelSpec, temperatures):
+    return summarize(series, 1.0 / np.asarray(temperatures), model.n_sites, J=model.J, n_bins=32)
+
+
+def assert_agrees(name: str, value, error, exact, context: str = ""):
+    value, error, exact = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (value, error, exact))
+    dev = np.abs(value - exact) / error
+    assert np.all(error > 0), f"{context} {name}: zero error bar"
+    assert np.all(dev < N_SIGMA), (
+        f"{context} {name}: MC {value} +- {error} vs exact {exact}: {dev.max():.1f} sigma"
+    )
