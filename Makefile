@@ -15,12 +15,17 @@ $(STAMP): tools/setup.sh setup.cfg pyproject.toml
 run: $(STAMP)
 	$(PY) -m src.sample --overwrite
 
+MPIRUN := OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe
+
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(MPIRUN) -n 2 $(PY) -m pytest --with-mpi -m mpi -q -p no:cacheprovider tests/test_parallel_io.py
+	$(MPIRUN) -n 4 $(PY) -m pytest --with-mpi -m mpi -q -p no:cacheprovider tests/test_parallel_io.py
 
 bench: $(STAMP)
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) -m bench.run
+	$(PY) -m bench.mpi_scaling
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

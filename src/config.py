@@ -88,6 +88,17 @@ class Snapshots(_Strict):
         return v
 
 
+class ReplicaExchangeConfig(_Strict):
+    every: int = Field(default=1, ge=1, description="sweeps between exchange attempts")
+    tune_ladder: bool = Field(
+        default=False, description="move temperatures toward flat acceptance while thermalising"
+    )
+
+
+class CheckpointConfig(_Strict):
+    every_minutes: float = Field(default=30.0, gt=0, description="wall minutes between periodic checkpoints")
+
+
 class Config(_Strict):
     model: ModelConfig
     temperatures: list[float] | TemperatureRange
@@ -96,6 +107,9 @@ class Config(_Strict):
     metropolis_window: float = Field(default=math.pi, gt=0, le=math.pi)
     sweeps: Sweeps = Sweeps()
     snapshots: Snapshots = Snapshots()
+    replicas: int = Field(default=1, ge=1, description="independent chains (ladders) per temperature")
+    replica_exchange: ReplicaExchangeConfig | Literal[False] = ReplicaExchangeConfig()
+    checkpoint: CheckpointConfig = CheckpointConfig()
     seed: int = Field(default=1, ge=0)
     output: str = "results/run.h5"
     backend: Literal["auto", "cpu", "gpu", "array"] = "auto"
@@ -132,6 +146,12 @@ class Config(_Strict):
     def distance(self) -> int:
         d = self.snapshots.distance
         return self.model.L // 2 if d == "half" else int(d)
+
+    def exchange(self) -> ReplicaExchangeConfig | None:
+        """The replica-exchange settings, None when off (or with a single temperature)."""
+        if self.replica_exchange is False or len(self.temperature_values()) < 2:
+            return None
+        return self.replica_exchange
 
     def n_snapshots(self) -> int:
         e = self.snapshots.every

@@ -1,7 +1,16 @@
-"""The sampling run: thermalise, measure, take snapshots, write the run file, summarise."""
+"""The sampling run across MPI ranks: thermalise, measure, exchange temperatures, take snapshots,
+write one file, checkpoint, resume.
+
+Chains: `replicas` independent sets of n_T chains; chain g = j * n_T + a is chain a of set j and
+starts at temperature index a. Ranks hold contiguous blocks of chains (as one batch on their
+backend). Every chain draws from its own random stream (seed, g), and the exchange decisions come
+from one stream that every rank runs identically on the all-gathered energies, so on the CPU
+backend the file does not depend on the number of ranks.
+"""
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
@@ -9,13 +18,39 @@ import numpy as np
 
 from src.config import Config, dump
 from src.observables import observable_names
+from src.parallel.exchange import ReplicaExchange
+from src.parallel.mpi import World, split, world
 from src.progress import progress
 from src.provenance import now, provenance
 from src.sampler import Sampler
 from src.stats.derived import format_summary_table, headline_columns, summarize
-from src.storage.writer import RunWriter, check_output
+from src.storage import checkpoint as ckpt
+from src.storage.reader import RunFile
+from src.storage.writer import Layout, OutputError, RunWriter, check_output, partial_path
 
-FLUSH_MEASUREMENTS = 1024  # observables are buffered in blocks of this many measurements
+FLUSH_MEASUREMENTS = 1024  # observables are written in blocks of this many measurements
+LADDER_TUNING_ATTEMPTS = 200  # exchange attempts between ladder adjustments while thermalising
+EXIT_CHECKPOINTED = 3  # the run stopped after a checkpoint: rerun with --resume
+CHECKPOINT_SIGNALS = (signal.SIGUSR1, signal.SIGTERM, signal.SIGINT)
+
+
+class Checkpointed(Exception):
+    """Raised on every rank after the checkpoint that a signal asked for."""
+
+
+class _Signals:
+    """Remembers a checkpoint signal until the run reaches a point where it can act on it."""
+
+    received = 0
+
+    @classmethod
+    def install(cls):
+        for sig in CHECKPOINT_SIGNALS:
+            signal.signal(sig, cls._note)
+
+    @classmethod
+    def _note(cls, signum, frame):
+        cls.received = signum
 
 
 def choose_backend(requested: str) -> str:
@@ -27,6 +62,12 @@ def choose_backend(requested: str) -> str:
         return "gpu" if cupy.cuda.runtime.getDeviceCount() > 0 else "cpu"
     except Exception:  # no CuPy, no driver or no device: the CPU it is
         return "cpu"
+
+
+def _use_local_gpu(w: World):
+    import cupy
+
+    cupy.cuda.Device(w.local_rank() % cupy.cuda.runtime.getDeviceCount()).use()
 
 
 def snapshot_shapes(config: Config) -> dict:
@@ -41,72 +82,298 @@ def snapshot_shapes(config: Config) -> dict:
     return {name: shapes[name] for name in config.snapshots.representations} if config.n_snapshots() else {}
 
 
-def run(config: Config, overwrite: bool = False, show_progress: bool = True, log=print) -> Path:
-    out = Path(config.output)
-    check_output(out, overwrite)
-    model = config.model.spec()
-    temps = config.temperature_values()
-    backend = choose_backend(config.backend)
-    sampler = Sampler(
-        model,
-        config.update,
-        temps,
-        config.seed,
-        backend=backend,
-        overrelax=config.overrelax,
-        metropolis_window=config.metropolis_window,
-    )
-    names = observable_names(model)
-    n_meas, every = config.sweeps.measure, config.sweeps.every
-    n_snap, snap_every = config.n_snapshots(), config.snapshots.every
-    r = config.distance()
-    started, t0 = now(), time.time()
-    attrs = {
-        "model": model.name,
-        "L": model.L,
-        "q": model.q,
-        "J": model.J,
-        "update": config.update,
-        "seed": config.seed,
-        "config": dump(config),
-        "backend": backend,
-        "started": started,
-        **provenance(),
-    }
-    writer = RunWriter(out, attrs, temps, names, n_meas, snapshot_shapes(config), n_snap, r)
-    try:
-        log(
-            f"sampling {model.name} L={model.L} at {len(temps)} temperatures with {config.update} "
-            f"on {backend}: {config.sweeps.thermalize} + {n_meas} x {every} sweeps -> {out}"
+def _on_root(w: World, check):
+    """Run a check on rank 0 and raise its OutputError on every rank."""
+    message = None
+    if w.root:
+        try:
+            check()
+        except OutputError as err:
+            message = str(err)
+    message = w.bcast(message)
+    if message:
+        raise OutputError(message)
+
+
+class Run:
+    def __init__(self, config: Config, w: World, log):
+        self.config, self.w, self.log = config, w, log
+        self.model = config.model.spec()
+        self.temps = config.temperature_values()
+        self.n_T, self.k = len(self.temps), config.replicas
+        self.M = self.n_T * self.k
+        if w.size > self.M:
+            raise OutputError(f"{w.size} MPI ranks but only {self.M} chains (temperatures x replicas)")
+        self.chains = split(self.M, w.size, w.rank)
+        self.names = observable_names(self.model)
+        self.n_meas, self.n_snap = config.sweeps.measure, config.n_snapshots()
+        self.out = Path(config.output)
+        self.ckpt_path = ckpt.checkpoint_path(self.out)
+        ex = config.exchange()
+        self.exchange = ReplicaExchange(1.0 / self.temps, self.k, config.seed) if ex else None
+        self.exchange_every = ex.every if ex else 0
+        self.tune_ladder = bool(ex and ex.tune_ladder)
+        self.backend = choose_backend(config.backend)
+        if self.backend == "gpu":
+            _use_local_gpu(w)
+        self.sampler = Sampler(
+            self.model,
+            config.update,
+            self.temps[self.chains % self.n_T],
+            config.seed,
+            backend=self.backend,
+            replica_ids=self.chains,
+            overrelax=config.overrelax,
+            metropolis_window=config.metropolis_window,
         )
-        with progress(config.sweeps.thermalize, "thermalise", enabled=show_progress) as bar:
-            for _ in range(config.sweeps.thermalize):
-                sampler.sweep(1, tune=True)
+        self.sweeps_done = 0
+        self.thermalised = 0  # thermalisation sweeps done
+        self.next_measurement = 0
+        self._last_checkpoint = time.time()
+        self.seconds = dict.fromkeys(("exchange", "write"), 0.0)  # wall time spent in each, rank 0
+        self._started = time.perf_counter()
+        self._buffer = []  # per measurement: (observables (n_local, n_obs), temperature index (n_local,))
+
+    # -- temperatures ------------------------------------------------------------------------
+    def temperature_index(self) -> np.ndarray:
+        """Current temperature index of every local chain."""
+        if self.exchange is None:
+            return self.chains % self.n_T
+        return self.exchange.temperature_of.reshape(-1)[self.chains]
+
+    def _sweeps(self, n: int, tune: bool):
+        for _ in range(n):
+            self.sampler.sweep(1, tune=tune)
+            self.sweeps_done += 1
+            if self.exchange is not None and self.sweeps_done % self.exchange_every == 0:
+                t0 = time.perf_counter()
+                energies = self.w.allgather_rows(self.sampler.energies())
+                self.exchange.attempt(energies.reshape(self.k, self.n_T))
+                if tune and self.tune_ladder and self.exchange.n_attempts % LADDER_TUNING_ATTEMPTS == 0:
+                    self.exchange.tune_ladder()
+                self.sampler.set_temperatures(1.0 / self.exchange.betas_of_chains().reshape(-1)[self.chains])
+                self.seconds["exchange"] += time.perf_counter() - t0
+
+    # -- output ------------------------------------------------------------------------------
+    def _flush(self, writer: RunWriter):
+        """Write the buffered measurements: gather them, sort them by temperature, and let every
+        rank write the rows it owns."""
+        if not self._buffer:
+            return
+        t0 = time.perf_counter()
+        B = len(self._buffer)
+        start = self.next_measurement - B
+        values = self.w.allgather_rows(np.stack([o for o, _ in self._buffer], axis=-1))  # (M, n_obs, B)
+        temp_index = self.w.allgather_rows(np.stack([t for _, t in self._buffer], axis=-1))  # (M, B)
+        sets = np.arange(self.M) // self.n_T
+        block = {name: np.empty((self.n_T, self.k, B)) for name in self.names}
+        chain_at = np.empty((self.n_T, self.k, B), dtype=np.int32)
+        for b in range(B):
+            t = temp_index[:, b]
+            for o, name in enumerate(self.names):
+                block[name][t, sets, b] = values[:, o, b]
+            chain_at[t, sets, b] = np.arange(self.M) % self.n_T
+        writer.write_block("observables", start, block)
+        if self.exchange is not None:
+            writer.write_block("exchange", start, {"chain_at_temperature": chain_at})
+        self._buffer = []
+        self.seconds["write"] += time.perf_counter() - t0
+
+    def _snapshot(self, writer: RunWriter, s: int):
+        reps = self.sampler.snapshot(self.config.snapshots.representations, self.config.distance())
+        sets = self.chains // self.n_T
+        items = [
+            (int(t), int(j) * self.n_snap + s, {k: v[c] for k, v in reps.items()})
+            for c, (t, j) in enumerate(zip(self.temperature_index(), sets))
+        ]
+        t0 = time.perf_counter()
+        writer.write_snapshots(items)
+        self.seconds["write"] += time.perf_counter() - t0
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def _checkpoint(self, writer: RunWriter | None):
+        if writer is not None:
+            self._flush(writer)
+            writer.flush()
+        states = self.w.gather(self.sampler.chain_state())
+        if self.w.root:
+            arrays = {f"chain/{k}": np.concatenate([s[k] for s in states]) for k in states[0]}
+            meta = {
+                "sweeps_done": self.sweeps_done,
+                "thermalised": self.thermalised,
+                "next_measurement": self.next_measurement,
+            }
+            if self.exchange is not None:
+                for key, v in self.exchange.state_dict().items():
+                    if isinstance(v, np.ndarray):
+                        arrays[f"exchange/{key}"] = v
+                    else:
+                        meta[f"exchange/{key}"] = v
+            ckpt.save(self.ckpt_path, self.config, arrays, meta)
+        self.w.barrier()
+        self._last_checkpoint = time.time()
+
+    def restore(self):
+        arrays, meta = ckpt.load(self.ckpt_path, self.config)
+        self.sampler.load_chain_state(
+            {k.split("/", 1)[1]: v[self.chains] for k, v in arrays.items() if k.startswith("chain/")}
+        )
+        self.sweeps_done, self.thermalised = meta["sweeps_done"], meta["thermalised"]
+        self.next_measurement = meta["next_measurement"]
+        if self.exchange is not None:
+            d = {k.split("/", 1)[1]: v for k, v in {**arrays, **meta}.items() if k.startswith("exchange/")}
+            self.exchange.load_state_dict(d)
+            self.sampler.set_temperatures(1.0 / self.exchange.betas_of_chains().reshape(-1)[self.chains])
+
+    def _check_stop(self, writer: RunWriter | None):
+        """At a point where all ranks agree: checkpoint when a signal came or the interval passed."""
+        due = time.time() - self._last_checkpoint > 60.0 * self.config.checkpoint.every_minutes
+        wanted = self.w.max(2 if _Signals.received else int(due))
+        if wanted:
+            self._checkpoint(writer)
+        if wanted == 2:
+            raise Checkpointed
+
+    # -- the run -----------------------------------------------------------------------------
+    def execute(self, writer_attrs: dict, resume: bool, show_progress: bool):
+        cfg, show = self.config, show_progress and self.w.root
+        with progress(cfg.sweeps.thermalize, "thermalise", enabled=show, initial=self.thermalised) as bar:
+            while self.thermalised < cfg.sweeps.thermalize:
+                self._sweeps(1, tune=True)
+                self.thermalised += 1
                 bar.update()
-        series = {k: np.empty((len(temps), n_meas)) for k in names}
-        block_start = 0
-        with progress(n_meas * every, "measure", enabled=show_progress) as bar:
-            for i in range(n_meas):
-                sampler.sweep(every)
-                for k, v in sampler.measure().items():
-                    series[k][:, i] = v
-                if snap_every and (i + 1) % snap_every == 0 and (i + 1) // snap_every <= n_snap:
-                    writer.write_snapshot(
-                        (i + 1) // snap_every - 1, sampler.snapshot(config.snapshots.representations, r)
-                    )
-                if i + 1 - block_start == FLUSH_MEASUREMENTS or i + 1 == n_meas:
-                    writer.write_observables(
-                        block_start, {k: v[:, block_start : i + 1] for k, v in series.items()}
-                    )
-                    block_start = i + 1
+                self._check_stop(None)
+        if self.exchange is not None:
+            self.temps = 1.0 / self.exchange.betas  # the ladder, tuned or not
+        layout = Layout(
+            self.temps, self.k, self.n_meas, self.names, snapshot_shapes(cfg), self.n_snap, cfg.distance()
+        )
+        writer = RunWriter(
+            self.out, self.w, layout, writer_attrs, resume=resume and self.next_measurement > 0
+        )
+        try:
+            if self.exchange is not None and self.next_measurement == 0:
+                writer.create_series(
+                    "exchange",
+                    "chain_at_temperature",
+                    np.int32,
+                    "which chain of its set was at each temperature at each measurement",
+                )
+            self._measure(writer, show)
+            self._flush(writer)
+            writer.flush()
+            summary = self._summarise(writer)
+            if self.exchange is not None:
+                writer.write_small(
+                    "exchange",
+                    "acceptance",
+                    self.exchange.acceptance(),
+                    {"description": "accepted fraction of exchanges of temperatures t, t+1"},
+                )
+                writer.write_small(
+                    "exchange",
+                    "round_trips",
+                    self.exchange.round_trips,
+                    {"description": "round trips T_0 -> T_max -> T_0 of every chain (set, chain)"},
+                )
+            writer.write_summary(summary)
+            timings = {f"seconds_{k}": v for k, v in self.seconds.items()}
+            timings["seconds_total"] = time.perf_counter() - self._started
+            writer.finish({"finished": now(), "n_ranks": self.w.size, **self.w.bcast(timings)})
+        except Checkpointed:
+            writer.close()
+            raise
+        except BaseException:
+            if self.w.size == 1:  # with several ranks, closing is collective: src.sample aborts MPI instead
+                writer.abort()
+            raise
+        if self.w.root:
+            self.ckpt_path.unlink(missing_ok=True)
+        return summary
+
+    def _measure(self, writer: RunWriter, show: bool):
+        cfg = self.config
+        every, snap_every = cfg.sweeps.every, cfg.snapshots.every
+        with progress(
+            self.n_meas * every, "measure", enabled=show, initial=self.next_measurement * every
+        ) as bar:
+            while self.next_measurement < self.n_meas:
+                self._sweeps(every, tune=False)
+                obs = self.sampler.measure()
+                self._buffer.append((np.stack([obs[k] for k in self.names]).T, self.temperature_index()))
+                self.next_measurement += 1
+                i = self.next_measurement
+                if snap_every and i % snap_every == 0 and i // snap_every <= self.n_snap:
+                    self._snapshot(writer, i // snap_every - 1)
+                if len(self._buffer) == FLUSH_MEASUREMENTS:
+                    self._flush(writer)
                 bar.update(every)
-        n_bins = min(32, n_meas)
-        summary = summarize(series, 1.0 / temps, model.n_sites, J=model.J, n_bins=n_bins)
-        writer.write_summary(summary)
-        writer.finish({"finished": now(), "wall_seconds": time.time() - t0})
-    except BaseException:
-        writer.abort()
-        raise
-    log(format_summary_table(summary, temps, columns=headline_columns(summary)))
-    log(f"wrote {out} ({time.time() - t0:.1f} s)")
+                self._check_stop(writer)
+
+    def _summarise(self, writer: RunWriter) -> dict:
+        summary = None
+        if self.w.root:
+            series = {k: writer.read_series("observables", k) for k in self.names}
+            n_bins = min(32, series["energy"].shape[1])
+            summary = summarize(series, 1.0 / self.temps, self.model.n_sites, J=self.model.J, n_bins=n_bins)
+        return self.w.bcast(summary)
+
+
+def run(
+    config: Config, overwrite: bool = False, resume: bool = False, show_progress: bool = True, log=print
+) -> Path | None:
+    """Run (or resume) a sampling run. Returns the output path, or None when --resume found the
+    run complete already. Raises Checkpointed after a checkpoint that a signal asked for."""
+    w = world()
+    _Signals.install()
+    say = log if w.root else (lambda *a: None)
+    out = Path(config.output)
+    started = time.time()
+    if resume and w.bcast(_complete(out) if w.root else None):
+        say(f"{out} is complete already; nothing to do")
+        return None
+    resuming = resume and w.bcast(ckpt.checkpoint_path(out).exists() if w.root else None)
+    if not resuming:
+        _on_root(w, lambda: check_output(out, overwrite))
+    r = Run(config, w, say)
+    if resuming:
+        r.restore()
+        if r.next_measurement > 0 and not w.bcast(partial_path(out).exists() if w.root else None):
+            raise ckpt.CheckpointError(
+                f"checkpoint {r.ckpt_path}: its partial output {partial_path(out)} is missing"
+            )
+    attrs = w.bcast(
+        {
+            "model": r.model.name,
+            "L": r.model.L,
+            "q": r.model.q,
+            "J": r.model.J,
+            "update": config.update,
+            "seed": config.seed,
+            "config": dump(config),
+            "backend": r.backend,
+            "n_ranks": w.size,
+            "started": now(),
+            **provenance(),
+        }
+        if w.root
+        else None
+    )
+    say(
+        f"{'resuming' if resuming else 'sampling'} {r.model.name} L={r.model.L} at {r.n_T} temperatures x "
+        f"{r.k} replicas with {config.update} on {r.backend}, {w.size} rank(s): {config.sweeps.thermalize} + "
+        f"{r.n_meas} x {config.sweeps.every} sweeps -> {out}"
+    )
+    summary = r.execute(attrs, resuming, show_progress)
+    say(format_summary_table(summary, r.temps, columns=headline_columns(summary)))
+    if r.exchange is not None:
+        say("exchange acceptance per pair: " + " ".join(f"{a:.2f}" for a in r.exchange.acceptance()))
+    say(f"wrote {out} ({time.time() - started:.1f} s)")
     return out
+
+
+def _complete(out: Path) -> bool:
+    if not out.exists():
+        return False
+    with RunFile(out) as f:
+        return bool(f.attrs.get("complete"))

@@ -19,6 +19,19 @@ from src.graph.representations import Graph, angles, correlation_configuration, 
 from src.models.spec import ModelSpec
 
 
+def _energy_from_corr_nn(model: ModelSpec, corr_nn):
+    if model.name == "potts":
+        # delta = ((q - 1) c + 1) / q for the Potts correlation c
+        return -2.0 * model.J * ((model.q - 1) * corr_nn + 1.0) / model.q
+    return -2.0 * model.J * corr_nn
+
+
+def energy_per_site(model: ModelSpec, state, xp):
+    """E/N of every replica of a batch (R, L, L)."""
+    corr = correlation_configuration(model, state, 1, xp).astype(xp.float64)
+    return _energy_from_corr_nn(model, corr.reshape(state.shape[0], -1).mean(axis=1))
+
+
 def observables(model: ModelSpec, state, graph: Graph, xp) -> dict:
     """The observables of a batch state (R, L, L) with its current graph."""
     R = state.shape[0]
@@ -28,15 +41,13 @@ def observables(model: ModelSpec, state, graph: Graph, xp) -> dict:
     corr_nn = corr.reshape(R, -1).mean(axis=1)
     out["corr_nn"] = corr_nn
     out["improved_nn"] = improved_configuration(model, state, graph, 1, xp).reshape(R, -1).mean(axis=1)
+    out["energy"] = _energy_from_corr_nn(model, corr_nn)
     if model.name == "potts":
-        # delta = ((q - 1) c + 1) / q for the Potts correlation c
-        out["energy"] = -2.0 * model.J * ((model.q - 1) * corr_nn + 1.0) / model.q
         counts = xp.stack([(state == a).reshape(R, -1).sum(axis=1) for a in range(model.q)], axis=1)
         rho = counts.astype(xp.float64) / n
         m2 = (model.q * (rho**2).sum(axis=1) - 1.0) / (model.q - 1.0)
         m2 = xp.maximum(m2, 0.0)  # round-off on a disordered configuration
     else:
-        out["energy"] = -2.0 * model.J * corr_nn
         if model.name == "ising":
             m = (1.0 - 2.0 * state.astype(xp.float64)).reshape(R, -1).mean(axis=1)
             out["m"] = m

@@ -7,10 +7,11 @@ import sys
 from tqdm import tqdm
 
 
-def progress(total: int, desc: str, unit: str = "sweep", enabled: bool = True) -> tqdm:
+def progress(total: int, desc: str, unit: str = "sweep", enabled: bool = True, initial: int = 0) -> tqdm:
     tty = sys.stderr.isatty()
     return tqdm(
         total=total,
+        initial=initial,
         desc=desc,
         unit=unit,
         disable=not enabled,

@@ -1,17 +1,23 @@
-"""Entry point: python -m src.sample [CONFIG] [--set key=value ...] [--overwrite]
+"""Entry point: python -m src.sample [CONFIG] [--set key=value ...] [--overwrite] [--resume]
 
-Without CONFIG it runs the built-in default (a small Ising run). Errors in the input are reported
-as one line naming the problem, with exit status 2; no existing output is touched.
+Without CONFIG it runs the built-in default (a small Ising run). Under mpirun/srun all ranks work
+on one run and write one file. SIGUSR1, SIGTERM or SIGINT make the run checkpoint and exit with
+status 3; `--resume` continues it. Errors in the input are reported as one line naming the
+problem, with exit status 2; no existing output is touched.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
+import traceback
 
 from src import config as cfg
+from src.storage.checkpoint import CheckpointError
+from src.storage.reader import RunFileError
 from src.storage.writer import OutputError
+
+USER_ERRORS = (cfg.ConfigError, OutputError, CheckpointError, RunFileError)
 
 
 def parse_args(argv=None):
@@ -27,39 +33,44 @@ def parse_args(argv=None):
     p.add_argument("--output", help="output file (same as --set output=PATH)")
     p.add_argument("--backend", choices=["auto", "cpu", "gpu", "array"], help="compute backend")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the checkpoint if there is one (nothing to do if the output is complete)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p.parse_args(argv)
 
 
-class Interrupted(Exception):
-    """SIGTERM or SIGINT arrived; the run stops and its partial output is removed."""
-
-
-def _interrupt(signum, frame):
-    raise Interrupted(signal.Signals(signum).name)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    # installed explicitly: a process started in the background may inherit SIGINT as ignored
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, _interrupt)
     overrides = list(args.set)
     if args.output:
         overrides.append(f"output={args.output}")
     if args.backend:
         overrides.append(f"backend={args.backend}")
+    from src.parallel.mpi import world
+
+    w = world()
     try:
         config = cfg.load(args.config, overrides)
-        from src.driver import run
+        from src.driver import EXIT_CHECKPOINTED, Checkpointed, run
 
-        run(config, overwrite=args.overwrite, show_progress=not args.quiet)
-    except (cfg.ConfigError, OutputError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        try:
+            run(config, overwrite=args.overwrite, resume=args.resume, show_progress=not args.quiet)
+        except Checkpointed:
+            if w.root:
+                print(f"checkpointed to {config.output}.ckpt; continue with --resume", file=sys.stderr)
+            return EXIT_CHECKPOINTED
+    except USER_ERRORS as err:
+        if w.root:
+            print(f"error: {err}", file=sys.stderr)
         return 2
-    except Interrupted as sig:
-        print(f"error: interrupted by {sig}; nothing written, any existing output kept", file=sys.stderr)
-        return 128 + signal.Signals[str(sig)].value
+    except Exception:
+        if w.size > 1:  # one rank failing alone would leave the others waiting forever
+            traceback.print_exc()
+            w.comm.Abort(1)
+        raise
     return 0
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from src.graph.representations import representations
 from src.models.spec import ModelSpec
-from src.observables import observables
+from src.observables import energy_per_site, observables
 from src.updates.array_kernels import to_host
 from src.updates.cpu_backend import CpuBackend
 
@@ -54,6 +54,22 @@ class Sampler:
     @property
     def temperatures(self) -> np.ndarray:
         return 1.0 / to_host(self.backend.betas)
+
+    def set_temperatures(self, temperatures) -> None:
+        """New temperatures for the chains (replica exchange moves temperatures, not spins)."""
+        betas = 1.0 / np.asarray(temperatures, dtype=np.float64)
+        self.backend.betas = self.backend.xp.asarray(betas) if self.backend.xp is not np else betas
+
+    def energies(self) -> np.ndarray:
+        """Total energy E of every chain (host array)."""
+        xp = self.backend.xp
+        return to_host(energy_per_site(self.model, self.backend.lattice_state(), xp)) * self.model.n_sites
+
+    def chain_state(self) -> dict:
+        return self.backend.chain_state()
+
+    def load_chain_state(self, d: dict) -> None:
+        self.backend.load_chain_state(d)
 
     def sweep(self, n_sweeps: int = 1, tune: bool = False):
         """n_sweeps sweeps of every replica; tune=True (thermalisation only) lets the update adapt

@@ -118,8 +118,8 @@ def test_unwritable_output_path(tmp_path):
 
 
 def test_interrupted_run_keeps_existing_output(good_run, tmp_path):
-    """A run stopped by SIGTERM (what Slurm sends) leaves the old file intact, removes its
-    partial file, and says so in one line."""
+    """A run stopped by SIGTERM (what Slurm sends) checkpoints and exits with status 3; the old
+    file it was going to replace stays intact until a resumed run completes."""
     before = digest(good_run)
     proc = subprocess.Popen(
         [
@@ -144,9 +144,9 @@ def test_interrupted_run_keeps_existing_output(good_run, tmp_path):
         time.sleep(0.1)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 128 + signal.SIGTERM and "interrupted by SIGTERM" in err
+    assert proc.returncode == 3 and "--resume" in err
     assert digest(good_run) == before
-    assert not partial.exists()
+    assert partial.exists() and Path(str(good_run) + ".ckpt").exists()
 
 
 def test_foreign_file_is_refused(tmp_path):

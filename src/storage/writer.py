@@ -1,14 +1,26 @@
-"""Writes a run file. The file is built as <output>.partial and renamed onto <output> only when the
-run completes, so an existing file is never truncated and a failed run leaves it untouched."""
+"""Writes a run file, from one process or collectively from all MPI ranks.
+
+The file is built as <output>.partial and renamed onto <output> only when the run completes, so an
+existing file is never truncated and a failed run leaves it untouched. With an MPI build of h5py
+every rank opens the file (driver "mpio") and writes its own part collectively: the rows of
+/observables it owns and the snapshots of its own chains. With a serial h5py and several ranks,
+rank 0 writes what the others send it (one warning says so).
+
+Columns: replica set j, measurement i is column j * n_measurements + i of every
+/observables/<name> row; its snapshot s is index j * n_snapshots + s of /snapshots/<rep>.
+"""
 
 from __future__ import annotations
 
 import os
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from src.parallel.mpi import World, split
 from src.storage.schema import FORMAT, FORMAT_VERSION, OBSERVABLE_DOCS, REPRESENTATION_DOCS, SUMMARY_DOCS
 
 
@@ -16,10 +28,14 @@ class OutputError(RuntimeError):
     """The output path cannot be used; the message is one line."""
 
 
+def partial_path(path: Path) -> Path:
+    return path.with_name(path.name + ".partial")
+
+
 def check_output(path: Path, overwrite: bool) -> None:
     if path.exists() and not overwrite:
         raise OutputError(
-            f"output {path} exists; pass --overwrite to replace it (it is kept until the new run completes)"
+            f"output {path} exists; pass --overwrite to replace it (kept until the new run completes)"
         )
     parent = path.parent if str(path.parent) else Path(".")
     try:
@@ -30,67 +46,193 @@ def check_output(path: Path, overwrite: bool) -> None:
         raise OutputError(f"output directory {parent} is not writable")
 
 
+@dataclass(frozen=True)
+class Layout:
+    temperatures: np.ndarray
+    n_replicas: int
+    n_measurements: int  # per replica set
+    observables: tuple[str, ...]
+    snapshot_shapes: dict  # representation -> (shape, dtype)
+    n_snapshots: int  # per replica set
+    distance: int
+
+    @property
+    def n_T(self) -> int:
+        return len(self.temperatures)
+
+
+def hdf5_has_mpi() -> bool:
+    return bool(h5py.get_config().mpi)
+
+
+def _preallocated():
+    """Dataset creation properties that allocate all storage when the dataset is created (and
+    write no fill values): later writes then change no file metadata, so a run killed between two
+    checkpoints leaves a partial file that --resume can still open; a full disk fails at once."""
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+    dcpl.set_fill_time(h5py.h5d.FILL_TIME_NEVER)
+    return dcpl
+
+
 class RunWriter:
     def __init__(
-        self,
-        path: Path,
-        attrs: dict,
-        temperatures,
-        observable_names,
-        n_measurements: int,
-        snapshot_shapes: dict,
-        n_snapshots: int,
-        distance: int,
+        self, path: Path, world: World, layout: Layout, attrs: dict | None = None, resume: bool = False
     ):
         self.path = Path(path)
-        self.partial = self.path.with_name(self.path.name + ".partial")
-        self.f = h5py.File(self.partial, "w")
-        self.f.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION, "complete": False, **attrs})
-        n_T = len(temperatures)
-        t = self.f.create_dataset("temperatures", data=np.asarray(temperatures, dtype=np.float64))
+        self.partial = partial_path(self.path)
+        self.world = world
+        self.layout = layout
+        self.parallel = world.size > 1 and hdf5_has_mpi()
+        if world.size > 1 and not self.parallel and world.root:
+            warnings.warn("h5py has no MPI support: rank 0 writes the data of all ranks", stacklevel=2)
+        self.writes = self.parallel or world.root  # whether this rank has the file open
+        self.rows = split(layout.n_T, world.size, world.rank) if self.parallel else np.arange(layout.n_T)
+        self.f = None
+        if self.writes:
+            kwargs = {"driver": "mpio", "comm": world.comm} if self.parallel else {}
+            self.f = h5py.File(self.partial, "r+" if resume else "w", **kwargs)
+        if not resume and self.writes:
+            self._create(attrs or {})
+
+    def _create(self, attrs: dict):
+        lay, f = self.layout, self.f
+        f.attrs.update(
+            {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "complete": False,
+                "n_replicas": lay.n_replicas,
+                "measurements_per_replica": lay.n_measurements,
+                "snapshots_per_replica": lay.n_snapshots,
+                **attrs,
+            }
+        )
+        t = f.create_dataset("temperatures", data=np.asarray(lay.temperatures, dtype=np.float64))
         t.attrs["description"] = "temperature T = 1/beta of each row (k_B = 1, units of J)"
-        obs = self.f.create_group("observables")
-        for name in observable_names:
-            d = obs.create_dataset(
-                name, shape=(n_T, n_measurements), dtype=np.float64, chunks=(1, min(n_measurements, 16384))
-            )
+        for name in lay.observables:
             text, unit = OBSERVABLE_DOCS[name]
-            d.attrs.update({"description": text, "units": unit, "axes": "temperature, measurement"})
-        snaps = self.f.create_group("snapshots")
-        snaps.attrs["distance"] = distance
-        for name, (shape, dtype) in snapshot_shapes.items():
+            self.create_series("observables", name, np.float64, text).attrs["units"] = unit
+        snaps = f.create_group("snapshots")
+        snaps.attrs["distance"] = lay.distance
+        n_snap = lay.n_replicas * lay.n_snapshots
+        for name, (shape, dtype) in lay.snapshot_shapes.items():
             d = snaps.create_dataset(
                 name,
-                shape=(n_T, n_snapshots, *shape),
+                shape=(lay.n_T, n_snap, *shape),
                 dtype=dtype,
-                chunks=(1, 1, *shape) if n_snapshots else None,
+                chunks=(1, 1, *shape) if n_snap else None,
+                dcpl=_preallocated(),
             )
-            axes = "temperature, snapshot, " + ("channel, y, x" if len(shape) == 3 else "y, x")
-            d.attrs.update({"description": REPRESENTATION_DOCS[name], "axes": axes, "distance": distance})
+            axes = "temperature, replica * snapshot, " + ("channel, y, x" if len(shape) == 3 else "y, x")
+            d.attrs.update({"description": REPRESENTATION_DOCS[name], "axes": axes, "distance": lay.distance})
 
-    def write_observables(self, start: int, block: dict):
-        """block[name]: (n_T, k) values of measurements start .. start + k - 1."""
+    def create_series(self, group: str, name: str, dtype, description: str):
+        """An (n_T, n_replicas * n_measurements) dataset like the observables (write_block fills it)."""
+        if not self.writes:
+            return None
+        n_cols = self.layout.n_replicas * self.layout.n_measurements
+        d = self.f.require_group(group).create_dataset(
+            name,
+            shape=(self.layout.n_T, n_cols),
+            dtype=dtype,
+            chunks=(1, min(n_cols, 16384)),
+            dcpl=_preallocated(),
+        )
+        d.attrs.update({"description": description, "axes": "temperature, replica * measurement"})
+        return d
+
+    def write_block(self, group: str, start: int, block: dict):
+        """block[name]: (n_T, n_replicas, B) values of measurements start .. start + B - 1 of
+        every replica set, the same on every rank; each rank writes the rows it owns."""
+        if not self.writes:
+            return
+        lay = self.layout
         for name, values in block.items():
-            self.f["observables"][name][:, start : start + values.shape[1]] = values
+            B = values.shape[2]
+            starts = [(t, j * lay.n_measurements + start) for t in self.rows for j in range(lay.n_replicas)]
+            data = np.ascontiguousarray(values[self.rows])
+            self._write(self.f[group][name], starts, data, count=(1, B))
 
-    def write_snapshot(self, index: int, reps: dict):
-        """reps[name]: (n_T, ...) one snapshot of every temperature."""
-        for name, values in reps.items():
-            self.f["snapshots"][name][:, index] = values
+    def write_snapshots(self, items: list):
+        """items: (temperature index, snapshot index, {representation: array}) of this rank's chains."""
+        if not self.parallel:
+            gathered = self.world.gather(items)
+            if not self.world.root:
+                return
+            items = [it for part in gathered for it in part]
+        items = sorted(items, key=lambda it: (it[0], it[1]))  # file order of the selections
+        for name in self.layout.snapshot_shapes:
+            d = self.f["snapshots"][name]
+            data = np.stack([it[2][name] for it in items]) if items else np.empty((0, *d.shape[2:]), d.dtype)
+            self._write(d, [(t, s) for t, s, _ in items], data, count=(1, 1))
+
+    def _write(self, dset, starts: list, data: np.ndarray, count: tuple):
+        """Write `data` to the union of the blocks at `starts` (each of extent `count` in the leading
+        axes, whole in the others), collectively when parallel: every rank calls this, even with
+        nothing to write (h5py's high-level write skips empty selections, which would hang MPI)."""
+        fspace = dset.id.get_space()
+        fspace.select_none()
+        tail = dset.shape[len(count) :]
+        for st in starts:
+            fspace.select_hyperslab(
+                tuple(st) + (0,) * len(tail), tuple(count) + tuple(tail), op=h5py.h5s.SELECT_OR
+            )
+        data = np.ascontiguousarray(data if starts else np.empty(0), dtype=dset.dtype)
+        mspace = h5py.h5s.create_simple((max(data.size, 1),))
+        if data.size == 0:
+            mspace.select_none()
+        dxpl = h5py.h5p.create(h5py.h5p.DATASET_XFER)
+        if self.parallel:
+            dxpl.set_dxpl_mpio(h5py.h5fd.MPIO_COLLECTIVE)
+        dset.id.write(mspace, fspace, data.reshape(-1) if data.size else np.zeros(1, dset.dtype), dxpl=dxpl)
+
+    def flush(self):
+        if self.writes:
+            self.f.flush()
+
+    def read_series(self, group: str, name: str) -> np.ndarray:
+        """(n_T, n_replicas * n_measurements) as written so far (any rank with the file open)."""
+        return self.f[group][name][:]
+
+    def write_small(self, group: str, name: str, data, attrs: dict):
+        """A small dataset whose value every rank knows (collective creation, one writer)."""
+        if not self.writes:
+            return
+        data = np.asarray(data)
+        d = self.f.require_group(group).create_dataset(name, shape=data.shape, dtype=data.dtype)
+        d.attrs.update(attrs)
+        self._write(d, [(0,) * data.ndim] if self.world.root else [], data, count=data.shape)
 
     def write_summary(self, summary: dict):
-        g = self.f.create_group("summary")
-        g.attrs["description"] = "per temperature: value and error (delete-one jackknife over bins)"
         for name, (value, err) in summary.items():
-            d = g.create_dataset(name, data=np.stack([np.asarray(value, float), np.asarray(err, float)], -1))
-            d.attrs["description"] = SUMMARY_DOCS.get(name, f"mean of observables/{name}")
-            d.attrs["columns"] = "value, error"
+            data = np.stack([np.asarray(value, float), np.asarray(err, float)], -1)
+            self.write_small(
+                "summary",
+                name,
+                data,
+                {
+                    "description": SUMMARY_DOCS.get(name, f"mean of observables/{name}"),
+                    "columns": "value, error",
+                },
+            )
 
     def finish(self, attrs: dict):
-        self.f.attrs.update({**attrs, "complete": True})
-        self.f.close()
-        os.replace(self.partial, self.path)
+        if self.writes:
+            self.f.attrs.update({**attrs, "complete": True})
+            self.f.close()
+        self.world.barrier()
+        if self.world.root:
+            os.replace(self.partial, self.path)
+
+    def close(self):
+        """Close without completing (checkpointed runs keep the partial file for --resume)."""
+        if self.writes and self.f:
+            self.f.close()
+            self.f = None
 
     def abort(self):
-        self.f.close()
-        self.partial.unlink(missing_ok=True)
+        self.close()
+        self.world.barrier()
+        if self.world.root:
+            self.partial.unlink(missing_ok=True)

@@ -91,6 +91,7 @@ class ArrayBackend:
         ids = np.asarray(replica_ids)
         R, n, L = len(ids), model.n_sites, model.L
         self._R = R
+        self._seed, self._ids, self._resumes = seed, tuple(map(int, ids)), 0
         self.betas = betas
         self.state = xp.asarray(initial_state(model, seed, ids))
         self.rng = ak.make_generator(
@@ -127,6 +128,21 @@ class ArrayBackend:
         if b.shape[0] != self._R:
             raise ValueError(f"expected {self._R} inverse temperatures, got {b.shape[0]}")
         self._betas = b
+
+    def chain_state(self) -> dict:
+        """The chains' states and Wolff tuning as host arrays. The batch generator is not part of
+        it: a resumed run reseeds it (from the seed, the ids and the resume count), so it continues
+        the same Markov chains with fresh random numbers instead of bit for bit."""
+        resumes = np.full(self._R, self._resumes, dtype=np.int64)
+        return {"state": ak.to_host(self.state), "resumes": resumes, **self.wolff.state()}
+
+    def load_chain_state(self, d: dict) -> None:
+        self.state = self.xp.asarray(d["state"])
+        self.wolff.load_state(d)
+        self._resumes = int(np.max(d["resumes"])) + 1
+        key = (_STREAM_TAG + 1, self._resumes, *self._ids)  # a tag of its own: no initial key collides
+        self.rng = ak.make_generator(self.xp, np.random.SeedSequence(self._seed, spawn_key=key))
+        self._graph_current = False
 
     def lattice_state(self):
         """The state as (R, L, L), a view."""

@@ -123,6 +123,16 @@ class CpuBackend:
                 cpu_local.overrelax_xy(self.state, self.overrelax)
         self._graph_current = False
 
+    def chain_state(self) -> dict:
+        """Everything that continues each chain exactly, as host arrays with a leading chain axis."""
+        return {"state": self.state.copy(), "rng": self.rng.copy(), **self.wolff.state()}
+
+    def load_chain_state(self, d: dict) -> None:
+        self.state[...] = d["state"]
+        self.rng[...] = d["rng"]
+        self.wolff.load_state(d)
+        self._graph_current = False
+
     def graph(self) -> Graph:
         if not self._graph_current:
             self._clusters(1, apply=False)

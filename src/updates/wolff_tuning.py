@@ -24,3 +24,12 @@ class WolffClustersPerSweep:
             size if self._mean_size is None else (1 - self.MEMORY) * self._mean_size + (self.MEMORY * size)
         )
         self.counts = np.maximum(1, np.rint(self.n_sites / self._mean_size)).astype(np.int64)
+
+    def state(self) -> dict:
+        mean = np.full(len(self.counts), np.nan) if self._mean_size is None else self._mean_size
+        return {"wolff_counts": self.counts.copy(), "wolff_mean_size": np.asarray(mean, dtype=np.float64)}
+
+    def load_state(self, d: dict) -> None:
+        self.counts = np.asarray(d["wolff_counts"], dtype=np.int64).copy()
+        mean = np.asarray(d["wolff_mean_size"], dtype=np.float64)
+        self._mean_size = None if np.isnan(mean).all() else mean.copy()

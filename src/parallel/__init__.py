@@ -1,0 +1,1 @@
+"""MPI: ranks, the chain layout across them, replica exchange."""

@@ -1,0 +1,73 @@
+"""The MPI world of a run, or a world of one process when the run was not started by an MPI
+launcher (so mpi4py is never imported, let alone initialised, by a plain `python -m ...`)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+# Set by the launchers: OpenMPI's mpirun, PMI/PMIx (srun --mpi=..., MPICH's hydra).
+_LAUNCHER_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS")
+
+
+def launched_by_mpi() -> bool:
+    return any(v in os.environ for v in _LAUNCHER_VARS)
+
+
+class World:
+    """rank, size and the few collectives the driver needs; `comm` is the mpi4py communicator
+    (None for a single process)."""
+
+    def __init__(self, comm=None):
+        self.comm = comm
+        self.rank = comm.Get_rank() if comm is not None else 0
+        self.size = comm.Get_size() if comm is not None else 1
+
+    @property
+    def root(self) -> bool:
+        return self.rank == 0
+
+    def local_rank(self) -> int:
+        """Rank among the processes of this node (for choosing a GPU)."""
+        if self.comm is None:
+            return 0
+        from mpi4py import MPI
+
+        return self.comm.Split_type(MPI.COMM_TYPE_SHARED).Get_rank()
+
+    def allgather_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Concatenate every rank's rows (along axis 0), in rank order, on every rank."""
+        if self.comm is None:
+            return rows
+        return np.concatenate(self.comm.allgather(rows), axis=0)
+
+    def gather(self, obj):
+        return [obj] if self.comm is None else self.comm.gather(obj, root=0)
+
+    def bcast(self, obj):
+        return obj if self.comm is None else self.comm.bcast(obj, root=0)
+
+    def max(self, value: int) -> int:
+        if self.comm is None:
+            return value
+        from mpi4py import MPI
+
+        return self.comm.allreduce(value, op=MPI.MAX)
+
+    def barrier(self):
+        if self.comm is not None:
+            self.comm.Barrier()
+
+
+def world() -> World:
+    if not launched_by_mpi():
+        return World()
+    from mpi4py import MPI
+
+    return World(MPI.COMM_WORLD)
+
+
+def split(n_items: int, n_parts: int, part: int) -> np.ndarray:
+    """The contiguous block of item indices of one part (sizes differ by at most one)."""
+    return np.array_split(np.arange(n_items), n_parts)[part]
