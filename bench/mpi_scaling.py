@@ -23,31 +23,21 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
 
 
-def run_case(ranks: int, L: int, per_rank: int, measure: int, workdir: Path) -> dict:
+def run_case(ranks: int, L: int, per_rank: int, measure: int, exchange_every: int, workdir: Path) -> dict:
     n_T = per_rank * ranks
     out = workdir / f"weak_{ranks}.h5"
     temps = np.round(np.linspace(2.0, 2.6, n_T), 4).tolist()
-    args = [
-        sys.executable,
-        "-m",
-        "src.sample",
-        "--quiet",
-        "--overwrite",
-        "--output",
-        str(out),
-        "--set",
-        f"model.L={L}",
-        "--set",
-        f"temperatures={temps}",
-        "--set",
-        "sweeps.thermalize=100",
-        "--set",
-        f"sweeps.measure={measure}",
-        "--set",
-        "snapshots.every=10",
-        "--set",
-        "snapshots.representations=[spin, improved]",
-    ]
+    settings = {
+        "model.L": L,
+        "temperatures": temps,
+        "sweeps.thermalize": 100,
+        "sweeps.measure": measure,
+        "snapshots.every": 10,
+        "snapshots.representations": "[spin, improved]",
+        "replica_exchange.every": exchange_every,
+    }
+    args = [sys.executable, "-m", "src.sample", "--quiet", "--overwrite", "--output", str(out)]
+    args += [a for k, v in settings.items() for a in ("--set", f"{k}={v}")]
     cmd = ["mpirun", "--oversubscribe", "-n", str(ranks), *args] if ranks > 1 else args
     subprocess.run(cmd, cwd=ROOT, env=ENV, check=True, capture_output=True)
     with RunFile(out) as f:
@@ -56,6 +46,7 @@ def run_case(ranks: int, L: int, per_rank: int, measure: int, workdir: Path) -> 
         written += sum(f.f["observables"][k].nbytes for k in f.observable_names)
     sweeps = n_T * (measure + 100)
     return {
+        "every": exchange_every,
         "ranks": ranks,
         "chains": n_T,
         "wall": a["seconds_total"],
@@ -84,23 +75,29 @@ def main(argv=None):
     p.add_argument("--L", type=int, default=64)
     p.add_argument("--per-rank", type=int, default=4, help="temperatures (chains) per rank")
     p.add_argument("--measure", type=int, default=2000)
+    p.add_argument("--exchange-every", type=int, nargs="+", default=[1, 10], help="sweeps between exchanges")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(dir=ROOT / "results" if (ROOT / "results").is_dir() else None) as d:
-        rows = [run_case(n, args.L, args.per_rank, args.measure, Path(d)) for n in args.ranks]
+        rows = [
+            run_case(n, args.L, args.per_rank, args.measure, e, Path(d))
+            for e in args.exchange_every
+            for n in args.ranks
+        ]
         plain = sequential_rate(max(r["bytes"] for r in rows), Path(d))
-    base = rows[0]["per_rank"]
+    base = {r["every"]: r["per_rank"] for r in rows if r["ranks"] == args.ranks[0]}
     print(
-        f"SW Ising L={args.L} at T in [2.0, 2.6], {args.per_rank} chains per rank, exchange every sweep, "
+        f"SW Ising L={args.L} at T in [2.0, 2.6], {args.per_rank} chains per rank, "
         f"snapshots (spin, improved) every 10 sweeps; plain sequential write: {plain:.0f} MB/s"
     )
     print(
-        "ranks | chains | wall s | spin updates/s per rank | efficiency | exchange share | write share | "
+        "exchange every | ranks | chains | wall s | spin updates/s per rank | efficiency | exchange share | "
+        "write share | "
         "HDF5 MB/s | HDF5 / plain"
     )
     for r in rows:
         print(
-            f"{r['ranks']} | {r['chains']} | {r['wall']:.1f} | {r['per_rank']:.3g} | "
-            f"{r['per_rank'] / base:.2f} | "
+            f"{r['every']} | {r['ranks']} | {r['chains']} | {r['wall']:.1f} | {r['per_rank']:.3g} | "
+            f"{r['per_rank'] / base[r['every']]:.2f} | "
             f"{100 * r['exchange']:.1f} % | {100 * r['write']:.1f} % | {r['hdf5_rate']:.0f} | "
             f"{r['hdf5_rate'] / plain:.2f}"
         )

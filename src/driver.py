@@ -10,12 +10,12 @@ backend the file does not depend on the number of ranks.
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
 
 import numpy as np
 
+from src import signals
 from src.config import Config, dump
 from src.observables import observable_names
 from src.parallel.exchange import ReplicaExchange
@@ -29,28 +29,13 @@ from src.storage.reader import RunFile
 from src.storage.writer import Layout, OutputError, RunWriter, check_output, partial_path
 
 FLUSH_MEASUREMENTS = 1024  # observables are written in blocks of this many measurements
+SNAPSHOT_BUFFER_BYTES = 64 << 20  # snapshots held per rank before they are written
 LADDER_TUNING_ATTEMPTS = 200  # exchange attempts between ladder adjustments while thermalising
 EXIT_CHECKPOINTED = 3  # the run stopped after a checkpoint: rerun with --resume
-CHECKPOINT_SIGNALS = (signal.SIGUSR1, signal.SIGTERM, signal.SIGINT)
 
 
 class Checkpointed(Exception):
     """Raised on every rank after the checkpoint that a signal asked for."""
-
-
-class _Signals:
-    """Remembers a checkpoint signal until the run reaches a point where it can act on it."""
-
-    received = 0
-
-    @classmethod
-    def install(cls):
-        for sig in CHECKPOINT_SIGNALS:
-            signal.signal(sig, cls._note)
-
-    @classmethod
-    def _note(cls, signum, frame):
-        cls.received = signum
 
 
 def choose_backend(requested: str) -> str:
@@ -132,6 +117,13 @@ class Run:
         self._last_checkpoint = time.time()
         self.seconds = dict.fromkeys(("exchange", "write"), 0.0)  # wall time spent in each, rank 0
         self._started = time.perf_counter()
+        self._snapshots, self._snapshot_events = [], 0  # buffered (temperature, index, representations)
+        # snapshot events buffered before a write: large collective writes, bounded memory per rank
+        event_bytes = -(-self.M // w.size) * sum(
+            int(np.prod(shape)) * np.dtype(dtype).itemsize
+            for shape, dtype in snapshot_shapes(config).values()
+        )
+        self.snapshot_block = int(np.clip(SNAPSHOT_BUFFER_BYTES // max(event_bytes, 1), 1, 256))
         self._buffer = []  # per measurement: (observables (n_local, n_obs), temperature index (n_local,))
 
     # -- temperatures ------------------------------------------------------------------------
@@ -142,9 +134,16 @@ class Run:
         return self.exchange.temperature_of.reshape(-1)[self.chains]
 
     def _sweeps(self, n: int, tune: bool):
-        for _ in range(n):
-            self.sampler.sweep(1, tune=tune)
-            self.sweeps_done += 1
+        while n > 0:
+            # as many sweeps as there are before the next exchange, in one call
+            chunk = (
+                n
+                if self.exchange is None
+                else min(n, self.exchange_every - self.sweeps_done % self.exchange_every)
+            )
+            self.sampler.sweep(chunk, tune=tune)
+            self.sweeps_done += chunk
+            n -= chunk
             if self.exchange is not None and self.sweeps_done % self.exchange_every == 0:
                 t0 = time.perf_counter()
                 energies = self.w.allgather_rows(self.sampler.energies())
@@ -156,39 +155,40 @@ class Run:
 
     # -- output ------------------------------------------------------------------------------
     def _flush(self, writer: RunWriter):
-        """Write the buffered measurements: gather them, sort them by temperature, and let every
-        rank write the rows it owns."""
-        if not self._buffer:
-            return
+        """Write the buffered measurements and snapshots. Measurements are gathered, sorted by
+        temperature, and every rank writes the rows it owns; every rank writes its own chains'
+        snapshots. Both are collective, and every rank reaches here at the same measurement."""
         t0 = time.perf_counter()
-        B = len(self._buffer)
-        start = self.next_measurement - B
-        values = self.w.allgather_rows(np.stack([o for o, _ in self._buffer], axis=-1))  # (M, n_obs, B)
-        temp_index = self.w.allgather_rows(np.stack([t for _, t in self._buffer], axis=-1))  # (M, B)
-        sets = np.arange(self.M) // self.n_T
-        block = {name: np.empty((self.n_T, self.k, B)) for name in self.names}
-        chain_at = np.empty((self.n_T, self.k, B), dtype=np.int32)
-        for b in range(B):
-            t = temp_index[:, b]
+        if self._buffer:
+            B = len(self._buffer)
+            start = self.next_measurement - B
+            values = self.w.allgather_rows(np.stack([o for o, _ in self._buffer], axis=-1))  # (M, n_obs, B)
+            rows = self.w.allgather_rows(np.stack([t for _, t in self._buffer], axis=-1))  # (M, B)
+            # the value of chain g at measurement b goes to (temperature rows[g, b], set of g, b)
+            where = (rows, (np.arange(self.M) // self.n_T)[:, None], np.arange(B)[None, :])
+            block = {}
             for o, name in enumerate(self.names):
-                block[name][t, sets, b] = values[:, o, b]
-            chain_at[t, sets, b] = np.arange(self.M) % self.n_T
-        writer.write_block("observables", start, block)
-        if self.exchange is not None:
-            writer.write_block("exchange", start, {"chain_at_temperature": chain_at})
-        self._buffer = []
+                block[name] = np.empty((self.n_T, self.k, B))
+                block[name][where] = values[:, o, :]
+            writer.write_block("observables", start, block)
+            if self.exchange is not None:
+                chain_at = np.empty((self.n_T, self.k, B), dtype=np.int32)
+                chain_at[where] = (np.arange(self.M) % self.n_T)[:, None]
+                writer.write_block("exchange", start, {"chain_at_temperature": chain_at})
+            self._buffer = []
+        if self._snapshots:
+            writer.write_snapshots(self._snapshots)
+            self._snapshots, self._snapshot_events = [], 0
         self.seconds["write"] += time.perf_counter() - t0
 
-    def _snapshot(self, writer: RunWriter, s: int):
+    def _snapshot(self, s: int):
         reps = self.sampler.snapshot(self.config.snapshots.representations, self.config.distance())
         sets = self.chains // self.n_T
-        items = [
+        self._snapshots += [
             (int(t), int(j) * self.n_snap + s, {k: v[c] for k, v in reps.items()})
             for c, (t, j) in enumerate(zip(self.temperature_index(), sets))
         ]
-        t0 = time.perf_counter()
-        writer.write_snapshots(items)
-        self.seconds["write"] += time.perf_counter() - t0
+        self._snapshot_events += 1
 
     # -- checkpoints -------------------------------------------------------------------------
     def _checkpoint(self, writer: RunWriter | None):
@@ -228,7 +228,7 @@ class Run:
     def _check_stop(self, writer: RunWriter | None):
         """At a point where all ranks agree: checkpoint when a signal came or the interval passed."""
         due = time.time() - self._last_checkpoint > 60.0 * self.config.checkpoint.every_minutes
-        wanted = self.w.max(2 if _Signals.received else int(due))
+        wanted = self.w.max(2 if signals.received else int(due))
         if wanted:
             self._checkpoint(writer)
         if wanted == 2:
@@ -304,8 +304,8 @@ class Run:
                 self.next_measurement += 1
                 i = self.next_measurement
                 if snap_every and i % snap_every == 0 and i // snap_every <= self.n_snap:
-                    self._snapshot(writer, i // snap_every - 1)
-                if len(self._buffer) == FLUSH_MEASUREMENTS:
+                    self._snapshot(i // snap_every - 1)
+                if len(self._buffer) == FLUSH_MEASUREMENTS or self._snapshot_events == self.snapshot_block:
                     self._flush(writer)
                 bar.update(every)
                 self._check_stop(writer)
@@ -325,7 +325,7 @@ def run(
     """Run (or resume) a sampling run. Returns the output path, or None when --resume found the
     run complete already. Raises Checkpointed after a checkpoint that a signal asked for."""
     w = world()
-    _Signals.install()
+    signals.install()
     say = log if w.root else (lambda *a: None)
     out = Path(config.output)
     started = time.time()

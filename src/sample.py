@@ -12,10 +12,14 @@ import argparse
 import sys
 import traceback
 
-from src import config as cfg
-from src.storage.checkpoint import CheckpointError
-from src.storage.reader import RunFileError
-from src.storage.writer import OutputError
+from src import signals
+
+signals.install()  # before the heavy imports: a signal during start-up must not kill the rank
+
+from src import config as cfg  # noqa: E402
+from src.storage.checkpoint import CheckpointError  # noqa: E402
+from src.storage.reader import RunFileError  # noqa: E402
+from src.storage.writer import OutputError  # noqa: E402
 
 USER_ERRORS = (cfg.ConfigError, OutputError, CheckpointError, RunFileError)
 

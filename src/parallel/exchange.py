@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 
+import numba as nb
 import numpy as np
 
 # Spawn key of the decision stream. The chains' streams use the keys (0,), ..., (M - 1,), so a key
@@ -81,32 +82,26 @@ class ReplicaExchange:
         energies = np.asarray(energies, dtype=np.float64)
         if energies.shape != self.chain_at.shape:
             raise ValueError(f"energies have shape {energies.shape}, expected {self.chain_at.shape}")
-        lower = np.arange(self.n_attempts % 2, self.n_T - 1, 2)
+        first = self.n_attempts % 2
         self.n_attempts += 1
         # Drawn before looking at the energies, so the stream advances the same way for any data.
-        u = self.rng.random((self.n_sets, lower.size))
-        at = np.take_along_axis(energies, self.chain_at, axis=1)
-        exponent = (self.betas[lower] - self.betas[lower + 1]) * (at[:, lower] - at[:, lower + 1])
-        # The clip keeps exp from overflowing; u < 1 = exp(0) accepts every exponent >= 0. A nan
-        # energy compares false and is never swapped.
-        accept = u < np.exp(np.minimum(exponent, 0.0))
-
-        lo, hi = self.chain_at[:, lower], self.chain_at[:, lower + 1]
-        self.chain_at[:, lower] = np.where(accept, hi, lo)
-        self.chain_at[:, lower + 1] = np.where(accept, lo, hi)
-        np.put_along_axis(self.temperature_of, self.chain_at, np.arange(self.n_T), axis=1)
-        self.pair_attempts[:, lower] += 1
-        self.pair_accepts[:, lower] += accept
-        self._count_trips()
+        u = self.rng.random((self.n_sets, len(range(first, self.n_T - 1, 2))))
+        _exchange_pass(
+            first,
+            u,
+            energies,
+            self.betas,
+            self.chain_at,
+            self.temperature_of,
+            self.pair_attempts,
+            self.pair_accepts,
+            self.last_extreme,
+            self.round_trips,
+            self.half_trips,
+        )
 
     def _count_trips(self) -> None:
-        # A chain moves by at most one index per attempt, so it cannot pass an extreme unseen.
-        at_bottom = self.temperature_of == 0
-        at_top = self.temperature_of == self.n_T - 1
-        self.round_trips += at_bottom & (self.last_extreme == _TOP)
-        self.half_trips += at_top & (self.last_extreme == _BOTTOM)
-        self.last_extreme[at_bottom] = _BOTTOM
-        self.last_extreme[at_top] = _TOP
+        _count_trips(self.chain_at, self.last_extreme, self.round_trips, self.half_trips)
 
     def acceptance(self) -> np.ndarray:
         """(n_T - 1,) fraction of accepted swaps per pair over all sets; nan where none was tried."""
@@ -175,3 +170,47 @@ class ReplicaExchange:
         # The inverse is rebuilt rather than stored, so the two maps cannot disagree.
         np.put_along_axis(self.temperature_of, self.chain_at, np.arange(self.n_T), axis=1)
         self.n_attempts = int(d["n_attempts"])
+
+
+@nb.njit(cache=True)
+def _count_trips(chain_at, last_extreme, round_trips, half_trips):
+    # A chain moves by at most one index per attempt, so it cannot pass an extreme unseen.
+    top = chain_at.shape[1] - 1
+    for s in range(chain_at.shape[0]):
+        b, t = chain_at[s, 0], chain_at[s, top]
+        if last_extreme[s, b] == _TOP:
+            round_trips[s, b] += 1
+        last_extreme[s, b] = _BOTTOM
+        if last_extreme[s, t] == _BOTTOM:
+            half_trips[s, t] += 1
+        last_extreme[s, t] = _TOP
+
+
+@nb.njit(cache=True)
+def _exchange_pass(
+    first,
+    u,
+    energies,
+    betas,
+    chain_at,
+    temperature_of,
+    pair_attempts,
+    pair_accepts,
+    last_extreme,
+    round_trips,
+    half_trips,
+):
+    """The pairs (t, t + 1), t = first, first + 2, ... of every set, in place (a loop: the arrays
+    are small and an exchange may come every sweep, where numpy's per-call cost would dominate)."""
+    n_sets, n_T = chain_at.shape
+    for s in range(n_sets):
+        for k, t in enumerate(range(first, n_T - 1, 2)):
+            lo, hi = chain_at[s, t], chain_at[s, t + 1]
+            exponent = (betas[t] - betas[t + 1]) * (energies[s, lo] - energies[s, hi])
+            pair_attempts[s, t] += 1
+            # min(1, e^x): every exponent >= 0 is accepted; a nan energy compares false: no swap
+            if exponent >= 0.0 or u[s, k] < np.exp(exponent):
+                chain_at[s, t], chain_at[s, t + 1] = hi, lo
+                temperature_of[s, hi], temperature_of[s, lo] = t, t + 1
+                pair_accepts[s, t] += 1
+    _count_trips(chain_at, last_extreme, round_trips, half_trips)

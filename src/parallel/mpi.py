@@ -42,6 +42,10 @@ class World:
             return rows
         return np.concatenate(self.comm.allgather(rows), axis=0)
 
+    def alltoall(self, outgoing: list) -> list:
+        """outgoing[r] goes to rank r; returns what every rank sent to this one, in rank order."""
+        return outgoing if self.comm is None else self.comm.alltoall(outgoing)
+
     def gather(self, obj):
         return [obj] if self.comm is None else self.comm.gather(obj, root=0)
 

@@ -150,42 +150,66 @@ class RunWriter:
         lay = self.layout
         for name, values in block.items():
             B = values.shape[2]
-            starts = [(t, j * lay.n_measurements + start) for t in self.rows for j in range(lay.n_replicas)]
-            data = np.ascontiguousarray(values[self.rows])
-            self._write(self.f[group][name], starts, data, count=(1, B))
+            blocks = [
+                ((t, j * lay.n_measurements + start), (1, B))
+                for t in self.rows
+                for j in range(lay.n_replicas)
+            ]
+            self._write(self.f[group][name], blocks, values[self.rows])
 
     def write_snapshots(self, items: list):
-        """items: (temperature index, snapshot index, {representation: array}) of this rank's chains."""
-        if not self.parallel:
-            gathered = self.world.gather(items)
-            if not self.world.root:
-                return
-            items = [it for part in gathered for it in part]
-        items = sorted(items, key=lambda it: (it[0], it[1]))  # file order of the selections
+        """items: (temperature index, snapshot index, {representation: array}) of this rank's
+        chains. They are sent to the rank that owns their temperature row (rank 0 with a serial
+        h5py), which writes its rows' runs of consecutive snapshot indices as a few large blocks."""
+        owner = np.zeros(self.layout.n_T, dtype=np.int64)
+        if self.parallel:
+            for rank in range(self.world.size):
+                owner[split(self.layout.n_T, self.world.size, rank)] = rank
+        outgoing = [[] for _ in range(self.world.size)]
+        for item in items:
+            outgoing[owner[item[0]]].append(item)
+        items = sorted((it for part in self.world.alltoall(outgoing) for it in part), key=lambda it: it[:2])
+        if not self.writes:
+            return
+        blocks = []  # runs of consecutive snapshot indices at one temperature: ((t, first), (1, length))
+        for t, s, _ in items:
+            if blocks and blocks[-1][0][0] == t and blocks[-1][0][1] + blocks[-1][1][1] == s:
+                blocks[-1] = (blocks[-1][0], (1, blocks[-1][1][1] + 1))
+            else:
+                blocks.append(((t, s), (1, 1)))
         for name in self.layout.snapshot_shapes:
             d = self.f["snapshots"][name]
             data = np.stack([it[2][name] for it in items]) if items else np.empty((0, *d.shape[2:]), d.dtype)
-            self._write(d, [(t, s) for t, s, _ in items], data, count=(1, 1))
+            self._write(d, blocks, data)
 
-    def _write(self, dset, starts: list, data: np.ndarray, count: tuple):
-        """Write `data` to the union of the blocks at `starts` (each of extent `count` in the leading
-        axes, whole in the others), collectively when parallel: every rank calls this, even with
-        nothing to write (h5py's high-level write skips empty selections, which would hang MPI)."""
-        fspace = dset.id.get_space()
-        fspace.select_none()
-        tail = dset.shape[len(count) :]
-        for st in starts:
-            fspace.select_hyperslab(
-                tuple(st) + (0,) * len(tail), tuple(count) + tuple(tail), op=h5py.h5s.SELECT_OR
-            )
-        data = np.ascontiguousarray(data if starts else np.empty(0), dtype=dset.dtype)
-        mspace = h5py.h5s.create_simple((max(data.size, 1),))
-        if data.size == 0:
-            mspace.select_none()
+    def _write(self, dset, blocks: list, data: np.ndarray):
+        """Write `data`, laid out block after block in the file's order, to `blocks` ((start, count)
+        in the leading axes, whole in the others). One regular hyperslab per call: HDF5 is an order
+        of magnitude slower on unions of many hyperslabs. In parallel every call is collective, so
+        ranks with fewer blocks make empty calls until all have written theirs."""
+        data = np.ascontiguousarray(data, dtype=dset.dtype).reshape(-1)
+        n_calls = self.world.max(len(blocks)) if self.parallel else len(blocks)
         dxpl = h5py.h5p.create(h5py.h5p.DATASET_XFER)
         if self.parallel:
             dxpl.set_dxpl_mpio(h5py.h5fd.MPIO_COLLECTIVE)
-        dset.id.write(mspace, fspace, data.reshape(-1) if data.size else np.zeros(1, dset.dtype), dxpl=dxpl)
+        offset = 0
+        for k in range(n_calls):
+            fspace = dset.id.get_space()
+            if k < len(blocks):
+                start, count = blocks[k]
+                tail = dset.shape[len(count) :]
+                shape = tuple(count) + tuple(tail)
+                fspace.select_hyperslab(tuple(start) + (0,) * len(tail), shape)
+                size = int(np.prod(shape))
+                part = data[offset : offset + size].reshape(shape)
+                offset += size
+                mspace = h5py.h5s.create_simple(shape)
+            else:  # nothing left on this rank: take part in the collective call with an empty selection
+                fspace.select_none()
+                part = np.zeros(1, dset.dtype)
+                mspace = h5py.h5s.create_simple((1,))
+                mspace.select_none()
+            dset.id.write(mspace, fspace, part, dxpl=dxpl)
 
     def flush(self):
         if self.writes:
@@ -202,7 +226,7 @@ class RunWriter:
         data = np.asarray(data)
         d = self.f.require_group(group).create_dataset(name, shape=data.shape, dtype=data.dtype)
         d.attrs.update(attrs)
-        self._write(d, [(0,) * data.ndim] if self.world.root else [], data, count=data.shape)
+        self._write(d, [((0,) * data.ndim, data.shape)] if self.world.root else [], data)
 
     def write_summary(self, summary: dict):
         for name, (value, err) in summary.items():

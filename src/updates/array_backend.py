@@ -31,6 +31,7 @@ import numpy as np
 
 from src.graph.representations import Graph
 from src.models.spec import ModelSpec
+from src.observables import energy_per_site
 from src.updates import array_kernels as ak
 from src.updates.initial import initial_state
 from src.updates.wolff_tuning import WolffClustersPerSweep
@@ -128,6 +129,10 @@ class ArrayBackend:
         if b.shape[0] != self._R:
             raise ValueError(f"expected {self._R} inverse temperatures, got {b.shape[0]}")
         self._betas = b
+
+    def energies(self) -> np.ndarray:
+        """Total energy of every replica, on the host."""
+        return ak.to_host(energy_per_site(self.model, self.lattice_state(), self.xp)) * self.model.n_sites
 
     def chain_state(self) -> dict:
         """The chains' states and Wolff tuning as host arrays. The batch generator is not part of

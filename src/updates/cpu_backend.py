@@ -82,46 +82,55 @@ class CpuBackend:
             )
 
     def sweep(self, n_sweeps: int = 1, tune: bool = False):
-        m = self.model
         if n_sweeps <= 0:
             return
-        if self.update == "sw" and self.overrelax == 0:
-            self._clusters(n_sweeps, apply=True)
-            self._graph_current = True
-            return
-        for _ in range(n_sweeps):
-            if self.update == "sw":
-                self._clusters(1, apply=True)
-            elif self.update == "wolff":
-                if m.continuous:
-                    flipped = cpu_wolff.wolff_xy(
-                        self.state, self._neighbours, self.betas, m.J, self.rng, self.wolff.counts
-                    )
-                else:
-                    flipped = cpu_wolff.wolff_discrete(
-                        self.state,
-                        self.betas,
-                        m.potts_bond_coupling(),
-                        m.J,
-                        m.q,
-                        m.cluster_mode,
-                        self.rng,
-                        self.wolff.counts,
-                    )
-                self.flipped += int(flipped.sum())
-                if tune:
-                    self.wolff.update(flipped)
-            elif m.continuous:
-                self.accepted += cpu_local.metropolis_xy(
-                    self.state, self.betas, m.J, self.window, self.rng, 1
-                )
-            else:
-                self.accepted += cpu_local.metropolis_discrete(
-                    self.state, self.betas, m.J, m.q, self._pair, m.name in ("ising", "potts"), self.rng, 1
-                )
+        # Without over-relaxation or Wolff tuning between sweeps, one kernel call does them all:
+        # the per-call cost (dispatch, tables) matters on small lattices.
+        together = self.overrelax == 0 and not (self.update == "wolff" and tune)
+        for _ in range(1 if together else n_sweeps):
+            self._update(n_sweeps if together else 1, tune)
             if self.overrelax:
                 cpu_local.overrelax_xy(self.state, self.overrelax)
-        self._graph_current = False
+        self._graph_current = self.update == "sw" and self.overrelax == 0
+
+    def _update(self, n_sweeps: int, tune: bool):
+        m = self.model
+        if self.update == "sw":
+            self._clusters(n_sweeps, apply=True)
+        elif self.update == "wolff":
+            clusters = self.wolff.counts * n_sweeps
+            if m.continuous:
+                flipped = cpu_wolff.wolff_xy(
+                    self.state, self._neighbours, self.betas, m.J, self.rng, clusters
+                )
+            else:
+                flipped = cpu_wolff.wolff_discrete(
+                    self.state,
+                    self.betas,
+                    m.potts_bond_coupling(),
+                    m.J,
+                    m.q,
+                    m.cluster_mode,
+                    self.rng,
+                    clusters,
+                )
+            self.flipped += int(flipped.sum())
+            if tune:
+                self.wolff.update(flipped)
+        elif m.continuous:
+            self.accepted += cpu_local.metropolis_xy(
+                self.state, self.betas, m.J, self.window, self.rng, n_sweeps
+            )
+        else:
+            self.accepted += cpu_local.metropolis_discrete(
+                self.state, self.betas, m.J, m.q, self._pair, m.name in ("ising", "potts"), self.rng, n_sweeps
+            )
+
+    def energies(self) -> np.ndarray:
+        """Total energy of every replica (for replica exchange, where it is needed every sweep)."""
+        if self.model.continuous:
+            return cpu_local.total_energies_xy(self.state, self.model.J)
+        return cpu_local.total_energies(self.state, self.model.J, self._pair)
 
     def chain_state(self) -> dict:
         """Everything that continues each chain exactly, as host arrays with a leading chain axis."""

@@ -186,3 +186,40 @@ def overrelax_xy(state, n_sweeps):
                         i, hx, hy = _local_field(st, y, x, L)
                         if hx != 0.0 or hy != 0.0:
                             st[i] = (2.0 * np.arctan2(hy, hx) - st[i]) % two_pi
+
+
+@nb.njit(cache=True)
+def total_energies(state, J, pair):
+    """E = -J sum_bonds pair[a_i, a_j] of every replica of a discrete model (labels)."""
+    n_rep, n = state.shape
+    L = int(np.sqrt(n) + 0.5)
+    q = pair.shape[0]
+    flat = pair.ravel()
+    out = np.zeros(n_rep)
+    for r in range(n_rep):
+        st = state[r]
+        g = 0.0
+        for y in range(L):
+            for x in range(L):
+                i, right, down, _, _ = _around(y, x, L)
+                a = np.int64(st[i]) * q
+                g += flat[a + st[right]] + flat[a + st[down]]
+        out[r] = -J * g
+    return out
+
+
+@nb.njit(cache=True)
+def total_energies_xy(state, J):
+    """E = -J sum_bonds cos(theta_i - theta_j) of every replica of the XY model."""
+    n_rep, n = state.shape
+    L = int(np.sqrt(n) + 0.5)
+    out = np.zeros(n_rep)
+    for r in range(n_rep):
+        st = state[r]
+        g = 0.0
+        for y in range(L):
+            for x in range(L):
+                i, right, down, _, _ = _around(y, x, L)
+                g += np.cos(st[i] - st[right]) + np.cos(st[i] - st[down])
+        out[r] = -J * g
+    return out

@@ -1,0 +1,18 @@
+"""The signals that ask a run to checkpoint and stop (Slurm sends SIGUSR1 before a time limit
+with `--signal`, SIGTERM on cancellation or preemption). A handler only notes the signal; the run
+acts on it at the next point where every rank can agree (src.driver)."""
+
+import signal
+
+CHECKPOINT_SIGNALS = (signal.SIGUSR1, signal.SIGTERM, signal.SIGINT)
+received = 0  # the last such signal, 0 if none
+
+
+def _note(signum, frame):
+    global received
+    received = signum
+
+
+def install() -> None:
+    for sig in CHECKPOINT_SIGNALS:
+        signal.signal(sig, _note)
