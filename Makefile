@@ -19,8 +19,8 @@ MPIRUN := OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --ove
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
-	$(MPIRUN) -n 2 $(PY) -m pytest --with-mpi -m mpi -q -p no:cacheprovider tests/test_parallel_io.py
-	$(MPIRUN) -n 4 $(PY) -m pytest --with-mpi -m mpi -q -p no:cacheprovider tests/test_parallel_io.py
+	$(MPIRUN) -n 2 $(PY) -m pytest --with-mpi -m mpi -q -p no:cacheprovider --color=no tests/test_parallel_io.py
+	$(MPIRUN) -n 4 $(PY) -m pytest --with-mpi -m mpi -q -p no:cacheprovider --color=no tests/test_parallel_io.py
 
 bench: $(STAMP)
 	$(PY) -m pip install -q -e ".[bench]"

@@ -222,3 +222,34 @@ def test_replica_exchange_keeps_exact_energies(tmp_path):
         assert_agrees("energy", *s["energy"], [x.energy for x in exact], "exchange")
         assert_agrees("specific_heat", *s["specific_heat"], [x.specific_heat for x in exact], "exchange")
         assert np.all(run.f["exchange/acceptance"][:] > 0.2)
+
+
+def test_ladder_tuning_moves_interior_temperatures_toward_flat_acceptance(tmp_path):
+    """A deliberately bad ladder (crowded at the cold end): tuning while thermalising keeps the
+    end points, moves the interior and evens out the acceptance of the pairs."""
+    temps = [2.0, 2.02, 2.04, 2.06, 3.0]
+    common = [
+        "--quiet",
+        "--set",
+        "model.L=8",
+        "--set",
+        f"temperatures={temps}",
+        "--set",
+        "sweeps.thermalize=3000",
+        "--set",
+        "sweeps.measure=3000",
+        "--set",
+        "snapshots.every=0",
+    ]
+    spread = {}
+    for tune in ("false", "true"):
+        out = tmp_path / f"tune_{tune}.h5"
+        sample(*common, "--set", f"replica_exchange.tune_ladder={tune}", "--output", str(out))
+        with RunFile(out) as run:
+            acceptance = run.f["exchange/acceptance"][:]
+            spread[tune] = acceptance.max() - acceptance.min()
+            if tune == "true":
+                t = run.temperatures
+                assert t[0] == 2.0 and t[-1] == 3.0 and not np.allclose(t, temps)
+                assert np.all(np.diff(t) > 0)
+    assert spread["true"] < 0.5 * spread["false"], spread
