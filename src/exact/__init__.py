@@ -8,6 +8,7 @@ from .enumeration import (
     exact_averages,
 )
 from .ising_torus import IsingTorusResult, ising_critical_temperature, ising_torus
+from .quantum import XXZSpectrum, XXZThermal, xxz_thermal
 from .transfer_matrix import TransferMatrixAverages, transfer_matrix_averages
 
 __all__ = [
@@ -21,4 +22,7 @@ __all__ = [
     "ising_critical_temperature",
     "ising_torus",
     "transfer_matrix_averages",
+    "XXZSpectrum",
+    "XXZThermal",
+    "xxz_thermal",
 ]
