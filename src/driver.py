@@ -123,7 +123,8 @@ class Run:
             int(np.prod(shape)) * np.dtype(dtype).itemsize
             for shape, dtype in snapshot_shapes(config).values()
         )
-        self.snapshot_block = int(np.clip(SNAPSHOT_BUFFER_BYTES // max(event_bytes, 1), 1, 256))
+        events = int(np.clip(SNAPSHOT_BUFFER_BYTES // max(event_bytes, 1), 1, 256))
+        self.snapshot_block = 1 << int(np.log2(events))  # a power of two, like the snapshots per chunk
         self._buffer = []  # per measurement: (observables (n_local, n_obs), temperature index (n_local,))
 
     # -- temperatures ------------------------------------------------------------------------

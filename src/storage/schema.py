@@ -1,11 +1,13 @@
 """The layout of a run file, in one place (documented for users in docs/format.md).
 
 /                       attrs: format, format_version, model, L, q, J, update, seed, config
-                        (YAML), software_version, git_commit, host, backend, started, finished,
-                        wall_seconds, complete
+                        (YAML), software_version, git_commit, host, backend, n_ranks, n_replicas,
+                        measurements_per_replica, snapshots_per_replica, started, finished,
+                        seconds_total, seconds_exchange, seconds_write, complete
 /temperatures           (n_T,)
-/observables/<name>     (n_T, n_measurements) float64, one value per measurement
-/snapshots/<rep>        (n_T, n_snapshots, ...) one chunk per snapshot
+/observables/<name>     (n_T, n_replicas * n_measurements) float64, one value per measurement
+/snapshots/<rep>        (n_T, n_replicas * n_snapshots, ...) chunks of consecutive snapshots
+/exchange/...           chain_at_temperature (like an observable), acceptance, round_trips
 /summary/<name>         (n_T, 2): value and error (jackknife after binning)
 """
 

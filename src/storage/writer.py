@@ -65,6 +65,17 @@ def hdf5_has_mpi() -> bool:
     return bool(h5py.get_config().mpi)
 
 
+CHUNK_BYTES = 1 << 20  # about 1 MiB per chunk: HDF5's per-chunk cost dominates for single small snapshots
+
+
+def _snapshots_per_chunk(shape, dtype, n_snap: int) -> int:
+    """A block of consecutive snapshots of one temperature per chunk (a power of two, so that the
+    driver's buffered writes, also powers of two, fill whole chunks)."""
+    per_snapshot = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    block = 1 << max(0, int(np.log2(max(1, CHUNK_BYTES // per_snapshot))))
+    return min(block, n_snap)
+
+
 def _preallocated():
     """Dataset creation properties that allocate all storage when the dataset is created (and
     write no fill values): later writes then change no file metadata, so a run killed between two
@@ -121,7 +132,7 @@ class RunWriter:
                 name,
                 shape=(lay.n_T, n_snap, *shape),
                 dtype=dtype,
-                chunks=(1, 1, *shape) if n_snap else None,
+                chunks=(1, _snapshots_per_chunk(shape, dtype, n_snap), *shape) if n_snap else None,
                 dcpl=_preallocated(),
             )
             axes = "temperature, replica * snapshot, " + ("channel, y, x" if len(shape) == 3 else "y, x")
