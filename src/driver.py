@@ -50,8 +50,9 @@ def choose_backend(requested: str) -> str:
 
 
 def _use_local_gpu(w: World):
-    import cupy
+    from src.updates.array_backend import cupy_module
 
+    cupy = cupy_module()
     cupy.cuda.Device(w.local_rank() % cupy.cuda.runtime.getDeviceCount()).use()
 
 

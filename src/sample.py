@@ -20,8 +20,9 @@ from src import config as cfg  # noqa: E402
 from src.storage.checkpoint import CheckpointError  # noqa: E402
 from src.storage.reader import RunFileError  # noqa: E402
 from src.storage.writer import OutputError  # noqa: E402
+from src.updates.array_backend import BackendError  # noqa: E402
 
-USER_ERRORS = (cfg.ConfigError, OutputError, CheckpointError, RunFileError)
+USER_ERRORS = (cfg.ConfigError, OutputError, CheckpointError, RunFileError, BackendError)
 
 
 def parse_args(argv=None):

@@ -157,3 +157,16 @@ def test_foreign_file_is_refused(tmp_path):
         f["x"] = 1
     with pytest.raises(RunFileError, match="not a spinml-run file"):
         RunFile(p)
+
+
+def test_gpu_backend_without_cupy_is_one_line(good_run):
+    try:
+        import cupy  # noqa: F401
+
+        pytest.skip("CuPy is installed here")
+    except ImportError:
+        pass
+    before = digest(good_run)
+    res = sample(*TINY, "--backend", "gpu", "--output", str(good_run), "--overwrite")
+    assert res.returncode == 2 and "backend gpu needs CuPy" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and digest(good_run) == before

@@ -43,17 +43,22 @@ UPDATES = ("sw", "wolff", "metropolis")
 _STREAM_TAG = 0x41525259
 
 
-def _array_module(device: bool):
-    if not device:
-        return np
+class BackendError(ImportError):
+    """The requested backend cannot run on this machine; one-line message."""
+
+
+def cupy_module():
     try:
         import cupy
-    except ImportError as exc:  # pragma: no cover - depends on the machine
-        raise ImportError(
-            "the gpu backend needs CuPy (pip install cupy-cuda12x); "
-            "the `array` backend runs the same code on NumPy"
-        ) from exc
+    except ImportError:
+        raise BackendError(
+            "backend gpu needs CuPy (pip install -e '.[gpu]'); backend array runs the same code on NumPy"
+        ) from None
     return cupy
+
+
+def _array_module(device: bool):
+    return cupy_module() if device else np
 
 
 class ArrayBackend:
