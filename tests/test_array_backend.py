@@ -12,7 +12,8 @@ from src.models.spec import ModelSpec
 from src.observables import observables
 from src.stats import binned_error
 from src.updates import array_kernels as ak
-from src.updates.array_backend import UPDATES, ArrayBackend
+from src.updates.array_backend import ArrayBackend
+from src.updates.batch import UPDATES
 from src.updates.cpu_backend import CpuBackend
 
 N_BINS = 20

@@ -45,14 +45,14 @@ class Lattice:
         return int(np.prod(self.dims))
 
 
-def _coordinates(dims: tuple[int, ...]) -> np.ndarray:
+def site_coordinates(dims: tuple[int, ...]) -> np.ndarray:
     return np.stack(np.unravel_index(np.arange(int(np.prod(dims))), dims), axis=1)
 
 
 def _periodic_lattice(dims: tuple[int, ...], unique_bonds: bool) -> Lattice:
     if min(dims) < 2:
         raise ValueError(f"every lattice side needs at least 2 sites, got {dims}")
-    coords = _coordinates(dims)
+    coords = site_coordinates(dims)
     sites = np.arange(len(coords))
     bonds = []
     for axis in range(len(dims)):
@@ -101,7 +101,7 @@ class XXZSpectrum:
         if n > MAX_SITES:
             raise ValueError(f"{n} sites is more than exact diagonalisation here allows ({MAX_SITES})")
         self.lattice, self.Jz, self.Jxy = lattice, float(Jz), float(Jxy)
-        coords = _coordinates(lattice.dims)
+        coords = site_coordinates(lattice.dims)
         # perm[t, i]: site i translated by the displacement with flat index t
         self._perm = np.ravel_multi_index(
             tuple(((coords[None, :, :] + coords[:, None, :]) % lattice.dims).transpose(2, 0, 1)), lattice.dims

@@ -33,10 +33,8 @@ from src.graph.representations import Graph
 from src.models.spec import ModelSpec
 from src.observables import energy_per_site
 from src.updates import array_kernels as ak
+from src.updates.batch import BatchBackend
 from src.updates.initial import initial_state
-from src.updates.wolff_tuning import WolffClustersPerSweep
-
-UPDATES = ("sw", "wolff", "metropolis")
 
 # First entry of the spawn key of the batch generator. CpuBackend uses the keys (id,) for its
 # streams and (id, 1) for the initial states; the tag keeps the batch stream apart from those.
@@ -61,7 +59,7 @@ def _array_module(device: bool):
     return cupy_module() if device else np
 
 
-class ArrayBackend:
+class ArrayBackend(BatchBackend):
     """State (R, N) as an xp array (device memory with CuPy); one generator for the batch.
 
     `graph()` returns the Fortuin-Kasteleyn graph of the current configuration: after a
@@ -81,37 +79,19 @@ class ArrayBackend:
         overrelax: int = 0,
         metropolis_window: float = np.pi,
     ):
-        if update not in UPDATES:
-            raise ValueError(f"unknown update {update!r} (allowed: {', '.join(UPDATES)})")
-        if overrelax and not model.continuous:
-            raise ValueError(f"over-relaxation is defined for the xy model only, not {model.name!r}")
-        if (update == "metropolis" or overrelax) and model.L % 2:
-            raise ValueError(f"checkerboard updates need an even L, got L = {model.L}")
+        super().__init__(model, update, replica_ids, overrelax, metropolis_window)
         xp = _array_module(device)
         self.xp = xp
         self.device = bool(device)
-        self.model = model
-        self.update = update
-        self.overrelax = int(overrelax)
-        self.window = float(metropolis_window)
-        ids = np.asarray(replica_ids)
-        R, n, L = len(ids), model.n_sites, model.L
+        R, n, L = len(self.ids), model.n_sites, model.L
         self._R = R
-        self._seed, self._ids, self._resumes = seed, tuple(map(int, ids)), 0
+        self._seed, self._ids, self._resumes = seed, tuple(map(int, self.ids)), 0
         self.betas = betas
-        self.state = xp.asarray(initial_state(model, seed, ids))
-        self.rng = ak.make_generator(
-            xp, np.random.SeedSequence(seed, spawn_key=(_STREAM_TAG, *map(int, ids)))
-        )
+        self.state = xp.asarray(initial_state(model, seed, self.ids))
+        self.rng = ak.make_generator(xp, np.random.SeedSequence(seed, spawn_key=(_STREAM_TAG, *self._ids)))
         self.bonds = xp.zeros((R, 2, L, L), dtype=xp.uint8)
         self.labels = xp.zeros((R, n), dtype=xp.int32)
         self.axes = xp.zeros(R)
-        self._graph_current = False
-        self.flipped = 0
-        self.accepted = 0
-        # Wolff clusters per sweep (host array): set during thermalisation (tune=True) so that a
-        # sweep flips about N spins, then held fixed while measuring.
-        self.wolff = WolffClustersPerSweep(R, model.n_sites)
         self._boards = ak.checkerboard(xp, L) if (update == "metropolis" or overrelax) else None
         if not model.continuous:
             self._pair = xp.asarray(model.pair_table())

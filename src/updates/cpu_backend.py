@@ -7,14 +7,12 @@ import numpy as np
 from src.graph.representations import Graph
 from src.models.spec import ModelSpec
 from src.updates import cpu_clusters, cpu_local, cpu_wolff
+from src.updates.batch import BatchBackend
 from src.updates.initial import initial_state
 from src.updates.rng import seed_streams
-from src.updates.wolff_tuning import WolffClustersPerSweep
-
-UPDATES = ("sw", "wolff", "metropolis")
 
 
-class CpuBackend:
+class CpuBackend(BatchBackend):
     """State (R, N) on the host; one xoshiro stream per replica.
 
     `graph()` returns the Fortuin-Kasteleyn graph of the current configuration: after a
@@ -35,26 +33,14 @@ class CpuBackend:
         overrelax: int = 0,
         metropolis_window: float = np.pi,
     ):
-        if update not in UPDATES:
-            raise ValueError(f"unknown update {update!r} (allowed: {', '.join(UPDATES)})")
-        self.model = model
-        self.update = update
-        self.overrelax = overrelax
-        self.window = metropolis_window
+        super().__init__(model, update, replica_ids, overrelax, metropolis_window)
         self.betas = np.asarray(betas, dtype=np.float64).copy()
-        ids = np.asarray(replica_ids)
-        R, n = len(ids), model.n_sites
-        self.rng = np.concatenate([seed_streams(seed, 1, first=int(i)) for i in ids])
-        self.state = initial_state(model, seed, ids)
+        R, n = len(self.ids), model.n_sites
+        self.rng = np.concatenate([seed_streams(seed, 1, first=int(i)) for i in self.ids])
+        self.state = initial_state(model, seed, self.ids)
         self.bonds = np.zeros((R, 2, n), dtype=np.uint8)
         self.labels = np.zeros((R, n), dtype=np.int32)
         self.axes = np.zeros(R)
-        self._graph_current = False
-        self.flipped = 0
-        self.accepted = 0
-        # Wolff clusters per sweep: set during thermalisation (tune=True) so that a sweep flips
-        # about N spins, then held fixed while measuring.
-        self.wolff = WolffClustersPerSweep(R, model.n_sites)
         self._neighbours = cpu_clusters.neighbour_table(model.L)
         if not model.continuous:
             self._pair = np.ascontiguousarray(model.pair_table())
