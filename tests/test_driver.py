@@ -42,6 +42,11 @@ SMALL = [
 needs_mpirun = pytest.mark.skipif(shutil.which("mpirun") is None, reason="no mpirun")
 
 
+def settings(**values) -> list[str]:
+    """--set arguments for config keys given with '__' for '.' (model__L=8 -> --set model.L=8)."""
+    return [a for k, v in values.items() for a in ("--set", f"{k.replace('__', '.')}={v}")]
+
+
 def sample(*args, ranks: int = 1, check=True, **kwargs):
     cmd = [sys.executable, "-m", "src.sample", *args]
     if ranks > 1:
@@ -199,20 +204,15 @@ def test_replica_exchange_keeps_exact_energies(tmp_path):
     temps = [1.8, 2.1, 2.4, 2.7, 3.0]
     sample(
         "--quiet",
-        "--set",
-        "model.L=8",
-        "--set",
-        f"temperatures={temps}",
-        "--set",
-        "update=metropolis",
-        "--set",
-        "sweeps.thermalize=2000",
-        "--set",
-        "sweeps.measure=40000",
-        "--set",
-        "snapshots.every=0",
-        "--set",
-        "seed=4",
+        *settings(
+            model__L=8,
+            temperatures=temps,
+            update="metropolis",
+            sweeps__thermalize=2000,
+            sweeps__measure=40000,
+            snapshots__every=0,
+            seed=4,
+        ),
         "--output",
         str(out),
     )
@@ -230,16 +230,9 @@ def test_ladder_tuning_moves_interior_temperatures_toward_flat_acceptance(tmp_pa
     temps = [2.0, 2.02, 2.04, 2.06, 3.0]
     common = [
         "--quiet",
-        "--set",
-        "model.L=8",
-        "--set",
-        f"temperatures={temps}",
-        "--set",
-        "sweeps.thermalize=3000",
-        "--set",
-        "sweeps.measure=3000",
-        "--set",
-        "snapshots.every=0",
+        *settings(
+            model__L=8, temperatures=temps, sweeps__thermalize=3000, sweeps__measure=3000, snapshots__every=0
+        ),
     ]
     spread = {}
     for tune in ("false", "true"):

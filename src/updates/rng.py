@@ -108,16 +108,6 @@ def below32(h, n):
 
 
 @nb.njit(inline="always")
-def threshold(p):
-    """Threshold t with P(next_u64 < t) = p (to 2**-53), for integer-only bond and accept tests."""
-    if p <= 0.0:
-        return np.uint64(0)
-    if p >= 1.0:
-        return np.uint64(0xFFFFFFFFFFFFFFFF)
-    return np.uint64(p * 18446744073709551616.0)
-
-
-@nb.njit(inline="always")
 def threshold32(p):
     """Threshold t in [0, 2**32] with P(h < t) = p to within 2**-33 for a uniform 32-bit h (a
     half of a draw, as a uint64). p = 0 gives 0 (never) and p = 1 gives 2**32 (always)."""
