@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) -m bench.run
 	$(PY) -m bench.mpi_scaling
+	$(PY) -m bench.quantum
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

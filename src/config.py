@@ -28,23 +28,34 @@ class _Strict(BaseModel):
 
 
 class ModelConfig(_Strict):
-    name: Literal["ising", "potts", "clock", "xy"]
+    name: Literal["ising", "potts", "clock", "xy", "quantum_xy", "quantum_xxz"]
     L: int = Field(ge=2, description="linear lattice size (L x L, periodic)")
     q: int | None = Field(default=None, ge=2, description="number of states (potts, clock)")
-    J: float = Field(default=1.0, gt=0, description="ferromagnetic coupling")
+    J: float = Field(default=1.0, gt=0, description="ferromagnetic coupling (quantum: the XY coupling)")
+    Jz: float | None = Field(default=None, description="S^z S^z coupling (quantum_xxz), |Jz| <= J")
 
     @model_validator(mode="after")
-    def _q_fits_model(self):
+    def _couplings_fit_model(self):
         if self.name in ("potts", "clock") and self.q is None:
             raise ValueError(f"q: required for the {self.name} model")
         if self.name == "ising" and self.q not in (None, 2):
             raise ValueError("q: the ising model has q = 2; leave q out")
         if self.name == "xy" and self.q is not None:
             raise ValueError("q: the xy model has continuous angles; leave q out (or use clock)")
+        if self.name.startswith("quantum") and self.q is not None:
+            raise ValueError(f"q: the {self.name} model has spin 1/2; leave q out")
+        if self.name == "quantum_xxz" and self.Jz is None:
+            raise ValueError("Jz: required for the quantum_xxz model")
+        if self.name == "quantum_xy" and self.Jz not in (None, 0):
+            raise ValueError("Jz: the quantum_xy model has Jz = 0; use quantum_xxz for Jz != 0")
+        if not self.name.startswith("quantum") and self.Jz is not None:
+            raise ValueError(f"Jz: only for the quantum models, not {self.name}")
+        if self.Jz is not None and abs(self.Jz) > self.J:
+            raise ValueError(f"Jz: the loop algorithm needs |Jz| <= J (no sign problem), got {self.Jz}")
         return self
 
     def spec(self) -> ModelSpec:
-        return ModelSpec(self.name, self.L, q=self.q or 2, J=self.J)
+        return ModelSpec(self.name, self.L, q=self.q or 2, J=self.J, Jz=self.Jz or 0.0)
 
 
 class TemperatureRange(_Strict):
@@ -102,7 +113,9 @@ class CheckpointConfig(_Strict):
 class Config(_Strict):
     model: ModelConfig
     temperatures: list[float] | TemperatureRange
-    update: Literal["sw", "wolff", "metropolis"] = "sw"
+    update: Literal["sw", "wolff", "metropolis", "loop"] | None = Field(
+        default=None, description="default: sw for classical models, loop for quantum ones"
+    )
     overrelax: int = Field(default=0, ge=0, description="xy over-relaxation sweeps after each update")
     metropolis_window: float = Field(default=math.pi, gt=0, le=math.pi)
     sweeps: Sweeps = Sweeps()
@@ -128,6 +141,21 @@ class Config(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self):
+        quantum = self.model.name.startswith("quantum")
+        if self.update is None:
+            self.update = "loop" if quantum else "sw"
+        if quantum != (self.update == "loop"):
+            raise ValueError(
+                f"update: the {self.model.name} model is sampled with "
+                f"{'loop' if quantum else 'sw, wolff or metropolis'}, not {self.update}"
+            )
+        if quantum and "fk_bonds" in self.snapshots.representations:
+            raise ValueError(
+                "snapshots.representations: fk_bonds is not defined for quantum models "
+                "(their graphs are loops in space-time; use improved)"
+            )
+        if quantum and self.backend in ("gpu", "array"):
+            raise ValueError(f"backend: the loop algorithm runs on the cpu backend, not {self.backend}")
         if self.update == "metropolis" and (self.model.L % 2 or self.model.L < 4):
             # odd L: the sublattices touch across the boundary; L = 2: not ergodic for Ising
             raise ValueError(f"model.L: checkerboard metropolis needs an even L >= 4, got {self.model.L}")
@@ -161,7 +189,6 @@ class Config(_Strict):
 DEFAULT = {
     "model": {"name": "ising", "L": 16},
     "temperatures": [2.0, 2.269185, 2.6],
-    "update": "sw",
     "sweeps": {"thermalize": 200, "measure": 2000, "every": 1},
     "snapshots": {"every": 20, "representations": list(REPRESENTATIONS), "distance": "half"},
     "seed": 1,

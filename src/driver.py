@@ -38,9 +38,11 @@ class Checkpointed(Exception):
     """Raised on every rank after the checkpoint that a signal asked for."""
 
 
-def choose_backend(requested: str) -> str:
+def choose_backend(requested: str, model) -> str:
     if requested != "auto":
         return requested
+    if model.quantum:
+        return "cpu"  # the loop algorithm has no GPU code
     try:
         import cupy
 
@@ -66,6 +68,17 @@ def snapshot_shapes(config: Config) -> dict:
         "improved": ((2, L, L), np.float32),
     }
     return {name: shapes[name] for name in config.snapshots.representations} if config.n_snapshots() else {}
+
+
+def _stack_chains(blocks: list[np.ndarray]) -> np.ndarray:
+    """The ranks' per-chain arrays as one, zero-padded along axis 1 where their widths differ (the
+    kink lists of quantum chains)."""
+    if blocks[0].ndim < 2:
+        return np.concatenate(blocks)
+    width = max(b.shape[1] for b in blocks)
+    return np.concatenate(
+        [np.pad(b, [(0, 0), (0, width - b.shape[1])] + [(0, 0)] * (b.ndim - 2)) for b in blocks]
+    )
 
 
 def _on_root(w: World, check):
@@ -99,7 +112,7 @@ class Run:
         self.exchange = ReplicaExchange(1.0 / self.temps, self.k, config.seed) if ex else None
         self.exchange_every = ex.every if ex else 0
         self.tune_ladder = bool(ex and ex.tune_ladder)
-        self.backend = choose_backend(config.backend)
+        self.backend = choose_backend(config.backend, self.model)
         if self.backend == "gpu":
             _use_local_gpu(w)
         self.sampler = Sampler(
@@ -136,7 +149,12 @@ class Run:
         return self.exchange.temperature_of.reshape(-1)[self.chains]
 
     def _sweeps(self, n: int, tune: bool):
+        """n sweeps, with an exchange attempt before every sweep that follows a multiple of
+        `every`: a sweep always separates an exchange from the next measurement, so graph estimators
+        are measured on a graph drawn at the chain's current temperature."""
         while n > 0:
+            if self.exchange is not None and self.sweeps_done and self.sweeps_done % self.exchange_every == 0:
+                self._exchange(tune)
             # as many sweeps as there are before the next exchange, in one call
             chunk = (
                 n
@@ -146,14 +164,17 @@ class Run:
             self.sampler.sweep(chunk, tune=tune)
             self.sweeps_done += chunk
             n -= chunk
-            if self.exchange is not None and self.sweeps_done % self.exchange_every == 0:
-                t0 = time.perf_counter()
-                energies = self.w.allgather_rows(self.sampler.energies())
-                self.exchange.attempt(energies.reshape(self.k, self.n_T))
-                if tune and self.tune_ladder and self.exchange.n_attempts % LADDER_TUNING_ATTEMPTS == 0:
-                    self.exchange.tune_ladder()
-                self.sampler.set_temperatures(1.0 / self.exchange.betas_of_chains().reshape(-1)[self.chains])
-                self.seconds["exchange"] += time.perf_counter() - t0
+
+    def _exchange(self, tune: bool):
+        t0 = time.perf_counter()
+        weights = self.w.allgather_rows(self.sampler.exchange_weights())
+        self.exchange.attempt(
+            weights[:, 0].reshape(self.k, self.n_T), weights[:, 1].reshape(self.k, self.n_T)
+        )
+        if tune and self.tune_ladder and self.exchange.n_attempts % LADDER_TUNING_ATTEMPTS == 0:
+            self.exchange.tune_ladder()
+        self.sampler.set_temperatures(1.0 / self.exchange.betas_of_chains().reshape(-1)[self.chains])
+        self.seconds["exchange"] += time.perf_counter() - t0
 
     # -- output ------------------------------------------------------------------------------
     def _flush(self, writer: RunWriter):
@@ -199,7 +220,7 @@ class Run:
             writer.flush()
         states = self.w.gather(self.sampler.chain_state())
         if self.w.root:
-            arrays = {f"chain/{k}": np.concatenate([s[k] for s in states]) for k in states[0]}
+            arrays = {f"chain/{k}": _stack_chains([s[k] for s in states]) for k in states[0]}
             meta = {
                 "sweeps_done": self.sweeps_done,
                 "thermalised": self.thermalised,
@@ -350,6 +371,7 @@ def run(
             "L": r.model.L,
             "q": r.model.q,
             "J": r.model.J,
+            "Jz": r.model.Jz,
             "update": config.update,
             "seed": config.seed,
             "config": dump(config),

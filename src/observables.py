@@ -11,12 +11,14 @@ Every value is per site and has shape (R,). Names (shared with the files and src
   helicity_sin2 = [(sum_i sin(theta_i - theta_{i+x}))^2 + (same for y)] / (2 N^2) (clock, xy),
   so the helicity modulus is Upsilon = J <helicity_cos> - beta J^2 N <helicity_sin2>.
 - corr_nn, improved_nn: nearest-neighbour plain and improved correlation, averaged over bonds.
+Quantum models have their own (src.quantum.backend.OBSERVABLES, derived in src.quantum.estimators).
 """
 
 from __future__ import annotations
 
 from src.graph.representations import Graph, angles, correlation_configuration, improved_configuration
 from src.models.spec import ModelSpec
+from src.quantum.backend import OBSERVABLES as QUANTUM_OBSERVABLES
 
 
 def _energy_from_corr_nn(model: ModelSpec, corr_nn):
@@ -71,6 +73,8 @@ def observables(model: ModelSpec, state, graph: Graph, xp) -> dict:
 
 def observable_names(model: ModelSpec) -> tuple[str, ...]:
     """The names `observables` returns for a model, in a fixed order."""
+    if model.quantum:
+        return QUANTUM_OBSERVABLES
     names = ["energy", "m2", "m4", "m_abs", "corr_nn", "improved_nn"]
     if model.name == "ising":
         names.append("m")

@@ -11,12 +11,18 @@ import numpy as np
 from src.graph.representations import representations
 from src.models.spec import ModelSpec
 from src.observables import observables
+from src.quantum.backend import LoopBackend
 from src.updates.array_kernels import to_host
 from src.updates.cpu_backend import CpuBackend
 
 
 def make_backend(kind: str, model: ModelSpec, update: str, betas, seed: int, replica_ids, **options):
-    """kind: cpu (numba), gpu (array kernels on CuPy), array (the same array kernels on NumPy)."""
+    """kind: cpu (numba), gpu (array kernels on CuPy), array (the same array kernels on NumPy).
+    Quantum models have the loop algorithm on the CPU only."""
+    if model.quantum:
+        if kind != "cpu":
+            raise ValueError(f"the loop algorithm runs on the cpu backend, not {kind!r}")
+        return LoopBackend(model, update, betas, seed, replica_ids)
     if kind == "cpu":
         return CpuBackend(model, update, betas, seed, replica_ids, **options)
     from src.updates.array_backend import ArrayBackend
@@ -60,9 +66,9 @@ class Sampler:
         betas = 1.0 / np.asarray(temperatures, dtype=np.float64)
         self.backend.betas = self.backend.xp.asarray(betas) if self.backend.xp is not np else betas
 
-    def energies(self) -> np.ndarray:
-        """Total energy E of every chain (host array)."""
-        return self.backend.energies()
+    def exchange_weights(self) -> np.ndarray:
+        """(R, 2) host array: what replica exchange needs of every chain (src.parallel.exchange)."""
+        return self.backend.exchange_weights()
 
     def chain_state(self) -> dict:
         return self.backend.chain_state()
@@ -76,11 +82,15 @@ class Sampler:
         self.backend.sweep(n_sweeps, tune=tune)
 
     def measure(self) -> dict[str, np.ndarray]:
+        if self.model.quantum:
+            return self.backend.measure()
         xp = self.backend.xp
         obs = observables(self.model, self.backend.lattice_state(), self.backend.graph(), xp)
         return {k: to_host(v) for k, v in obs.items()}
 
     def snapshot(self, names, distance: int) -> dict[str, np.ndarray]:
+        if self.model.quantum:
+            return self.backend.snapshot(names, distance)
         xp = self.backend.xp
         graph = self.backend.graph() if {"fk_bonds", "improved"} & set(names) else None
         reps = representations(self.model, self.backend.lattice_state(), graph, names, distance, xp)

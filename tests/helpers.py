@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
+from src.exact.quantum import XXZSpectrum
 from src.models import ModelSpec
+from src.quantum.lattice import square
 from src.sampler import Sampler
 from src.stats.derived import summarize
 
@@ -55,3 +59,9 @@ def assert_agrees(name: str, value, error, exact, context: str = ""):
     assert np.all(dev < N_SIGMA), (
         f"{context} {name}: MC {value} +- {error} vs exact {exact}: {dev.max():.1f} sigma"
     )
+
+
+@cache
+def xxz_spectrum_4x4(Jz: float) -> XXZSpectrum:
+    """The 4 x 4 spectrum, built once per test session (tens of seconds each)."""
+    return XXZSpectrum(square(4), Jz, 1.0)

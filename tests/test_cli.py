@@ -82,6 +82,23 @@ BAD = [
     (["--set", "snapshots.representations=[spin, loops]"], "snapshots.representations"),
     (["--set", "snapshots.distance=99"], "snapshots.distance"),
     (["/nonexistent/config.yaml"], "config file"),
+    (["--set", "model.name=quantum_xy", "--set", "model.Jz=0.5"], "model.Jz"),
+    (["--set", "model.name=quantum_xxz"], "model.Jz"),
+    (["--set", "model.name=quantum_xxz", "--set", "model.Jz=1.5"], "model.Jz"),
+    (["--set", "model.Jz=0.5"], "model.Jz"),
+    (["--set", "model.name=quantum_xy", "--set", "update=sw"], "update"),
+    (["--set", "model.name=quantum_xy"], "snapshots.representations"),
+    (
+        [
+            "--set",
+            "model.name=quantum_xy",
+            "--set",
+            "snapshots.representations=[spin]",
+            "--set",
+            "backend=gpu",
+        ],
+        "backend",
+    ),
 ]
 
 

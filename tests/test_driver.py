@@ -196,6 +196,41 @@ def test_damaged_checkpoint_is_refused(interrupted):
     _refused(interrupted, match="checksum mismatch")
 
 
+QUANTUM = [
+    "--quiet",
+    *settings(
+        model__name="quantum_xxz",
+        model__Jz=0.5,
+        model__L=4,
+        temperatures="[0.4, 0.6, 0.9]",
+        replicas=2,
+        sweeps__thermalize=50,
+        sweeps__measure=20000,
+        snapshots__every=500,
+        snapshots__representations="[spin, correlation, improved]",
+    ),
+]
+
+
+@needs_mpirun
+def test_quantum_run_is_rank_independent_and_resumes_exactly(tmp_path):
+    """Loop chains (kink lists of different lengths on different ranks) through the same checks."""
+    full, two = tmp_path / "full.h5", tmp_path / "two.h5"
+    sample(*QUANTUM, "--output", str(full))
+    sample(*QUANTUM, "--output", str(two), ranks=2)
+    assert_same_data(full, two)
+    out = tmp_path / "cut.h5"
+    cmd = ["mpirun", "-n", "2", sys.executable, "-m", "src.sample", *QUANTUM, "--output", str(out)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=MPI_ENV, stderr=subprocess.PIPE, text=True)
+    _wait_for(Path(str(out) + ".partial"))
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGUSR1)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, err[-2000:]
+    sample(*QUANTUM, "--output", str(out), "--resume")
+    assert_same_data(full, out)
+
+
 @pytest.mark.slow
 def test_replica_exchange_keeps_exact_energies(tmp_path):
     """Metropolis with replica exchange on the 8x8 Ising torus: energies and specific heats at

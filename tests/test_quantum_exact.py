@@ -3,11 +3,13 @@ Hamiltonians, sum rules, symmetries, the high-temperature limit and the 4 x 4 la
 
 import numpy as np
 import pytest
+from helpers import xxz_spectrum_4x4
 from scipy import sparse
 from scipy.linalg import expm
 from scipy.sparse.linalg import eigsh
 
-from src.exact.quantum import XXZSpectrum, chain, square, xxz_thermal
+from src.exact.quantum import XXZSpectrum, xxz_thermal
+from src.quantum.lattice import chain, square
 
 BETAS = [0.1, 0.7, 2.0, 6.0]
 PAULI = {
@@ -165,7 +167,7 @@ def test_high_temperature(lattice, bonds_per_site):
 
 @pytest.fixture(scope="module")
 def xy_4x4():
-    return XXZSpectrum(square(4), 0.0, 1.0)
+    return xxz_spectrum_4x4(0.0)
 
 
 def test_4x4_ground_state_against_lanczos(xy_4x4):

@@ -30,49 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from src.quantum.lattice import Lattice, site_coordinates
+
 MAX_SITES = 18  # the symmetry tables hold N x 2^N integers: 40 MB at N = 18
-
-
-@dataclass(frozen=True)
-class Lattice:
-    """Periodic lattice: dims (N,) for a chain or (L, L) for the square lattice; bonds (B, 2)."""
-
-    dims: tuple[int, ...]
-    bonds: np.ndarray
-
-    @property
-    def n_sites(self) -> int:
-        return int(np.prod(self.dims))
-
-
-def site_coordinates(dims: tuple[int, ...]) -> np.ndarray:
-    return np.stack(np.unravel_index(np.arange(int(np.prod(dims))), dims), axis=1)
-
-
-def _periodic_lattice(dims: tuple[int, ...], unique_bonds: bool) -> Lattice:
-    if min(dims) < 2:
-        raise ValueError(f"every lattice side needs at least 2 sites, got {dims}")
-    coords = site_coordinates(dims)
-    sites = np.arange(len(coords))
-    bonds = []
-    for axis in range(len(dims)):
-        shifted = coords.copy()
-        shifted[:, axis] = (shifted[:, axis] + 1) % dims[axis]
-        bonds.append(np.stack([sites, np.ravel_multi_index(tuple(shifted.T), dims)], axis=1))
-    bonds = np.concatenate(bonds)
-    if unique_bonds:
-        bonds = np.unique(np.sort(bonds, axis=1), axis=0)
-    return Lattice(tuple(dims), bonds)
-
-
-def chain(n_sites: int, unique_bonds: bool = False) -> Lattice:
-    """Periodic chain, bonds (i, i+1 mod N); N = 2 has the bond twice unless unique_bonds."""
-    return _periodic_lattice((n_sites,), unique_bonds)
-
-
-def square(L: int, unique_bonds: bool = False) -> Lattice:
-    """L x L torus, bonds (i, i+x), (i, i+y); L = 2 has every bond twice unless unique_bonds."""
-    return _periodic_lattice((L, L), unique_bonds)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Classical lattice spin models: their parameters and the conventions every part shares."""
+"""Lattice spin models: their parameters and the conventions every part shares."""
 
 from src.models.spec import MODEL_NAMES, ModelSpec
 

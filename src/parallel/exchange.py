@@ -14,6 +14,12 @@ Attempts alternate between the even pairs (0,1), (2,3), ... and the odd pairs (1
 the pairs of one attempt are disjoint, so they are decided independently. Pair (t, t+1) swaps
 with probability min(1, exp[(beta_t - beta_{t+1}) (E_t - E_{t+1})]), E_t being the total energy
 of the chain at index t, which satisfies detailed balance for the product of Boltzmann weights.
+
+Continuous-time quantum chains (src.quantum) keep their configurations in imaginary time scaled by
+beta, where a configuration with n kinks weighs beta^n w^n exp(-beta E) (E its tau-averaged
+diagonal energy, w independent of beta). Swapping adds the factor (beta_{t+1} / beta_t)^(n_t - n_{t+1})
+to the classical ratio, so `attempt` takes the expansion orders n beside the energies (0 for
+classical chains, which leaves the classical rule).
 """
 
 from __future__ import annotations
@@ -74,14 +80,16 @@ class ReplicaExchange:
     def n_T(self) -> int:
         return self.chain_at.shape[1]
 
-    def attempt(self, energies) -> None:
+    def attempt(self, energies, orders=None) -> None:
         """One sweep of exchanges over the even or the odd pairs, alternately.
 
-        energies: (n_sets, n_T) total energies, indexed by chain (not by temperature).
+        energies: (n_sets, n_T) total energies, indexed by chain (not by temperature); orders: the
+        chains' expansion orders in the same shape, for quantum chains (module docstring).
         """
         energies = np.asarray(energies, dtype=np.float64)
         if energies.shape != self.chain_at.shape:
             raise ValueError(f"energies have shape {energies.shape}, expected {self.chain_at.shape}")
+        orders = np.zeros_like(energies) if orders is None else np.asarray(orders, dtype=np.float64)
         first = self.n_attempts % 2
         self.n_attempts += 1
         # Drawn before looking at the energies, so the stream advances the same way for any data.
@@ -90,6 +98,7 @@ class ReplicaExchange:
             first,
             u,
             energies,
+            orders,
             self.betas,
             self.chain_at,
             self.temperature_of,
@@ -191,6 +200,7 @@ def _exchange_pass(
     first,
     u,
     energies,
+    orders,
     betas,
     chain_at,
     temperature_of,
@@ -207,6 +217,8 @@ def _exchange_pass(
         for k, t in enumerate(range(first, n_T - 1, 2)):
             lo, hi = chain_at[s, t], chain_at[s, t + 1]
             exponent = (betas[t] - betas[t + 1]) * (energies[s, lo] - energies[s, hi])
+            if orders[s, lo] != orders[s, hi]:
+                exponent += (orders[s, lo] - orders[s, hi]) * np.log(betas[t + 1] / betas[t])
             pair_attempts[s, t] += 1
             # min(1, e^x): every exponent >= 0 is accepted; a nan energy compares false: no swap
             if exponent >= 0.0 or u[s, k] < np.exp(exponent):

@@ -6,7 +6,8 @@ holding one value per measurement:
     m2, m4, m_abs   m^2, m^4 and |m| of the order parameter per site m = M / N
     helicity_cos    (1/(2N)) sum_i [cos(th_i - th_{i+x}) + cos(th_i - th_{i+y})]
     helicity_sin2   [(sum_i sin(th_i - th_{i+x}))^2 + (sum_i sin(th_i - th_{i+y}))^2] / (2 N^2)
-and any others (corr_nn, improved_nn, m, ...), of which only the mean is taken.
+    kinks           the expansion order per site (quantum models; enters the specific heat)
+and any others (corr_nn, improved_nn, m, chi_z, stiffness, ...), of which only the mean is taken.
 """
 
 from collections.abc import Sequence
@@ -19,12 +20,20 @@ from .jackknife import jackknife
 Estimate = tuple[np.ndarray, np.ndarray]
 
 
-def specific_heat(energy, beta, n_sites: int, n_bins: int = 32) -> Estimate:
-    """Specific heat per site c = beta^2 N (<e^2> - <e>^2), e the energy per site."""
+def specific_heat(energy, beta, n_sites: int, n_bins: int = 32, kinks=None) -> Estimate:
+    """Specific heat per site c = beta^2 N (<e^2> - <e>^2), e the energy per site.
+
+    Continuous-time quantum Monte Carlo: c = beta^2 N (<e^2> - <e>^2) - <kinks>, kinks the
+    expansion order per site (derived in src.quantum.estimators).
+    """
     energy = np.asarray(energy, dtype=float)
     # c does not depend on a shift of e; centring avoids cancellation in <e^2> - <e>^2.
     energy = energy - energy.mean(axis=-1, keepdims=True)
-    return jackknife(lambda e, e2: beta**2 * n_sites * (e2 - e**2), energy, energy**2, n_bins=n_bins)
+    if kinks is None:
+        return jackknife(lambda e, e2: beta**2 * n_sites * (e2 - e**2), energy, energy**2, n_bins=n_bins)
+    return jackknife(
+        lambda e, e2, k: beta**2 * n_sites * (e2 - e**2) - k, energy, energy**2, kinks, n_bins=n_bins
+    )
 
 
 def susceptibility(m2, beta, n_sites: int, n_bins: int = 32) -> Estimate:
@@ -95,7 +104,9 @@ def summarize(
         return all(name in series for name in names)
 
     if present("energy"):
-        summary["specific_heat"] = specific_heat(series["energy"], betas, n_sites, n_bins)
+        summary["specific_heat"] = specific_heat(
+            series["energy"], betas, n_sites, n_bins, kinks=series.get("kinks")
+        )
     if present("m2"):
         summary["susceptibility"] = susceptibility(series["m2"], betas, n_sites, n_bins)
     if present("m2", "m_abs"):
@@ -157,8 +168,13 @@ HEADLINE = [
     "susceptibility",
     "binder",
     "helicity_modulus",
+    "stiffness",
+    "chi_z",
+    "chi_x",
     "corr_nn",
     "improved_nn",
+    "czz_nn",
+    "cxx_nn",
     "tau_int_energy",
 ]
 

@@ -56,7 +56,9 @@ class RunFile:
     @property
     def model(self) -> ModelSpec:
         a = self.f.attrs
-        return ModelSpec(str(a["model"]), int(a["L"]), q=int(a["q"]), J=float(a["J"]))
+        return ModelSpec(
+            str(a["model"]), int(a["L"]), q=int(a["q"]), J=float(a["J"]), Jz=float(a.get("Jz", 0.0))
+        )
 
     def require_model(self, name: str) -> None:
         if self.model.name != name:

@@ -1,6 +1,6 @@
 """The layout of a run file, in one place (documented for users in docs/format.md).
 
-/                       attrs: format, format_version, model, L, q, J, update, seed, config
+/                       attrs: format, format_version, model, L, q, J, Jz, update, seed, config
                         (YAML), software_version, git_commit, host, backend, n_ranks, n_replicas,
                         measurements_per_replica, snapshots_per_replica, started, finished,
                         seconds_total, seconds_exchange, seconds_write, complete
@@ -28,21 +28,31 @@ OBSERVABLE_DOCS = {
     "improved_nn": ("improved (cluster) estimator of corr_nn", "1"),
     "helicity_cos": ("(1/2N) sum_i [cos(theta_i - theta_i+x) + cos(theta_i - theta_i+y)]", "1"),
     "helicity_sin2": ("[(sum_i sin(theta_i - theta_i+x))^2 + (same, y)] / (2 N^2)", "1"),
+    # quantum models (src.quantum.estimators)
+    "kinks": ("number of kinks (expansion order) per site", "1"),
+    "chi_z": ("uniform S^z susceptibility per site beta M^2 / N", "1/J"),
+    "chi_z_loop": ("loop-improved estimator of chi_z", "1/J"),
+    "chi_x": ("transverse susceptibility per site from the loop lengths", "1/J"),
+    "stiffness": ("spin stiffness from the winding numbers, T <W_x^2 + W_y^2> / 2", "J"),
+    "czz_nn": ("nearest-neighbour <S^z_i S^z_j>, averaged over imaginary time and the 2N bonds", "1"),
+    "cxx_nn": ("nearest-neighbour <S^x_i S^x_j> from the same-loop probability (improved)", "1"),
 }
 
 REPRESENTATION_DOCS = {
     "spin": "the configuration: ising +-1, potts/clock labels k (clock angle 2 pi k / q), xy angles in "
-    "[0, 2 pi); axes (y, x)",
+    "[0, 2 pi); quantum: sigma^z at imaginary time 0 (+-1); axes (y, x)",
     "correlation": "plain correlation configuration at distance r: channel 0 c(i, i + r x), channel 1 "
-    "c(i, i + r y); c = s s (ising), (q delta - 1)/(q - 1) (potts), cos(theta_i - theta_j) (clock, xy)",
+    "c(i, i + r y); c = s s (ising), (q delta - 1)/(q - 1) (potts), cos(theta_i - theta_j) (clock, xy); "
+    "quantum: sigma^z_i sigma^z_j averaged over imaginary time (mean 4 C_zz(r))",
     "fk_bonds": "occupation of the Fortuin-Kasteleyn bonds: channel 0 (i, i + x), channel 1 (i, i + y)",
     "improved": "improved correlation configuration at distance r: delta(C_i, C_j) (ising, potts), "
     "2 delta(C_i, C_j) |r.s_i| |r.s_j| (clock, xy embedded clusters); its mean equals that of "
-    "`correlation`",
+    "`correlation`; quantum: twice the fraction of imaginary time at which i and j lie on one loop "
+    "(mean 8 C_xx(r) = <sigma^x sigma^x + sigma^y sigma^y>, the in-plane correlation)",
 }
 
 SUMMARY_DOCS = {
-    "specific_heat": "c = beta^2 N (<e^2> - <e>^2)",
+    "specific_heat": "c = beta^2 N (<e^2> - <e>^2) (quantum: minus <kinks>)",
     "susceptibility": "chi = beta N <m^2>",
     "susceptibility_connected": "chi' = beta N (<m^2> - <|m|>^2)",
     "binder": "U = 1 - <m^4> / (3 <m^2>^2)",

@@ -114,6 +114,7 @@ class ArrayBackend(BatchBackend):
         if b.shape[0] != self._R:
             raise ValueError(f"expected {self._R} inverse temperatures, got {b.shape[0]}")
         self._betas = b
+        self._graph_current = False  # a graph drawn at other temperatures estimates nothing here
 
     def energies(self) -> np.ndarray:
         """Total energy of every replica, on the host."""

@@ -34,7 +34,7 @@ class CpuBackend(BatchBackend):
         metropolis_window: float = np.pi,
     ):
         super().__init__(model, update, replica_ids, overrelax, metropolis_window)
-        self.betas = np.asarray(betas, dtype=np.float64).copy()
+        self._betas = np.asarray(betas, dtype=np.float64).copy()
         R, n = len(self.ids), model.n_sites
         self.rng = np.concatenate([seed_streams(seed, 1, first=int(i)) for i in self.ids])
         self.state = initial_state(model, seed, self.ids)
@@ -44,6 +44,16 @@ class CpuBackend(BatchBackend):
         self._neighbours = cpu_clusters.neighbour_table(model.L)
         if not model.continuous:
             self._pair = np.ascontiguousarray(model.pair_table())
+
+    @property
+    def betas(self) -> np.ndarray:
+        """Inverse temperatures (R,); assign to change them (replica exchange)."""
+        return self._betas
+
+    @betas.setter
+    def betas(self, value):
+        self._betas = np.asarray(value, dtype=np.float64).copy()
+        self._graph_current = False  # a graph drawn at other temperatures estimates nothing here
 
     def _clusters(self, n_sweeps: int, apply: bool):
         m = self.model

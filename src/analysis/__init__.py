@@ -1,0 +1,1 @@
+"""From run files to physics: crossings, finite-size scaling and their figures."""

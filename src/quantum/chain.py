@@ -1,0 +1,131 @@
+"""One Markov chain of the loop algorithm: its configuration, the graph of its last update and the
+estimators of src.quantum.estimators on it.
+
+Kink times are stored as fractions u = tau / beta of the imaginary-time circle, so a chain keeps its
+configuration when replica exchange hands it another temperature (the scaled weight of
+src.quantum.estimators is what the exchange accepts).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from src.quantum.estimators import bond_spin_products, loop_sums, pair_overlaps
+from src.quantum.lattice import Lattice, all_displacements, bond_axis, shifted_sites
+from src.quantum.loop import loop_update
+from src.updates.rng import seed_streams
+
+
+def check_couplings(Jz: float, Jxy: float) -> None:
+    if not abs(Jz) <= Jxy:
+        raise ValueError(
+            f"the loop algorithm needs |Jz| <= Jxy (no sign problem), got Jz = {Jz}, Jxy = {Jxy}"
+        )
+
+
+class LoopChain:
+    """rng: this chain's (4,) xoshiro state, updated in place (a row of the backend's array)."""
+
+    def __init__(self, lattice: Lattice, Jz: float, Jxy: float, rng: np.ndarray, spin0):
+        check_couplings(Jz, Jxy)
+        self.lattice, self.Jz, self.rng = lattice, float(Jz), rng
+        self.a, self.b = (Jxy - Jz) / 4, (Jxy + Jz) / 4
+        self.bonds = lattice.bonds.astype(np.int64)
+        self.axis = bond_axis(lattice)
+        self.dims = np.array(lattice.dims, dtype=float)
+        # nearest neighbour along each axis: the bonds of axis d are (i, nearest[d][i])
+        self.nearest = [
+            shifted_sites(lattice.dims, np.eye(len(lattice.dims), dtype=int)[d])
+            for d in range(len(lattice.dims))
+        ]
+        self.spin0 = np.asarray(spin0, dtype=np.int64).copy()
+        self.kbond, self.kfrac = np.empty(0, np.int64), np.empty(0)
+        self.graph = None  # (beta, offsets, seg_time, seg_label, seg_spin, n_legs) of the last update
+        self.winding = np.zeros(len(lattice.dims))
+
+    @property
+    def n_kinks(self) -> int:
+        return len(self.kbond)
+
+    def update(self, beta: float, flip: bool = True) -> None:
+        spin0, kbond, ktime, counts, offsets, seg_time, seg_label, seg_spin = loop_update(
+            self.rng,
+            self.spin0,
+            self.kbond,
+            self.kfrac * beta,
+            self.bonds,
+            beta,
+            self.a,
+            self.b,
+            self.axis,
+            len(self.dims),
+            flip,
+        )
+        n_legs = 2 * len(seg_time)  # a vertex has 4 legs and 2 ends on the sites' rows
+        self.spin0, self.kbond, self.kfrac = spin0, kbond, ktime / beta
+        self.graph = (beta, offsets, seg_time, seg_label, seg_spin, n_legs)
+        self.winding = counts / self.dims
+
+    def diagonal_energy(self, beta: float) -> float:
+        """The tau-averaged Jz sum_b S^z_i S^z_j of the configuration (no graph needed)."""
+        if not self.Jz:
+            return 0.0
+        return self.Jz / 4 * bond_spin_products(self.spin0, self.kbond, self.kfrac * beta, self.bonds, beta)
+
+    def graph_at(self, beta: float):
+        """The graph of the current configuration at beta: the last update's, or one built for it."""
+        if self.graph is None or self.graph[0] != beta:
+            self.update(beta, flip=False)
+        return self.graph
+
+    def overlaps(self, beta: float, partner) -> tuple[np.ndarray, np.ndarray]:
+        """(same, zz) of every site with its partner, tau-averaged (module docstring of estimators)."""
+        b, offsets, seg_time, seg_label, seg_spin, n_legs = self.graph_at(beta)
+        return pair_overlaps(offsets, seg_time, seg_label, seg_spin, self.spin0, n_legs, partner, b)
+
+    def estimators(self, beta: float) -> dict[str, float]:
+        """Per-site estimators of the current configuration and graph (names as in observables)."""
+        b, offsets, seg_time, seg_label, seg_spin, n_legs = self.graph_at(beta)
+        n, d = len(self.spin0), len(self.dims)
+        nearest = [self.overlaps(beta, p) for p in self.nearest]
+        e_diag = self.Jz / 4 * sum(zz.sum() for _, zz in nearest)
+        moment2, length2 = loop_sums(offsets, seg_time, seg_label, seg_spin, self.spin0, n_legs, beta)
+        L = self.dims[-1]
+        return {
+            "energy": (-self.n_kinks / beta + e_diag) / n,
+            "kinks": self.n_kinks / n,
+            "chi_z": beta * (self.spin0.sum() - n / 2) ** 2 / n,
+            "chi_z_loop": moment2 / (beta * n),
+            "chi_x": length2 / (4 * beta * n),
+            "stiffness": L ** (2 - d) * np.sum(self.winding**2) / (d * beta),
+            "czz_nn": np.mean([zz.mean() for _, zz in nearest]) / 4,
+            "cxx_nn": np.mean([same.mean() for same, _ in nearest]) / 4,
+        }
+
+
+def simulate(
+    lattice: Lattice,
+    beta: float,
+    n_updates: int,
+    n_thermal: int = 200,
+    Jz: float = 0.0,
+    Jxy: float = 1.0,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Time series of one chain, one entry per loop update: the estimators of LoopChain and, for every
+    displacement r, czz(r) = C_zz(r) and gloop(r) = 4 C_xx(r) (the tau-averaged zz / 4 and same),
+    shaped (n_updates, *dims)."""
+    chain = LoopChain(lattice, Jz, Jxy, seed_streams(seed, 1)[0], np.arange(lattice.n_sites) % 2)
+    perm = all_displacements(lattice.dims)
+    series = {}
+    for step in range(n_thermal + n_updates):
+        chain.update(beta)
+        if step < n_thermal:
+            continue
+        values = chain.estimators(beta)
+        pairs = [chain.overlaps(beta, p) for p in perm]
+        values["czz"] = np.array([zz.mean() / 4 for _, zz in pairs]).reshape(lattice.dims)
+        values["gloop"] = np.array([same.mean() for same, _ in pairs]).reshape(lattice.dims)
+        for key, value in values.items():
+            series.setdefault(key, []).append(value)
+    return {key: np.array(value) for key, value in series.items()}
