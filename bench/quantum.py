@@ -117,9 +117,17 @@ def time_alps(binary: str, L: int, T: float, seconds: float) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench_alps_") as workdir:
         n1 = 1000
         short = _alps_run(binary, workdir, L, T, n1)
-        per_sweep = max(_alps_run(binary, workdir, L, T, 2 * n1)[0] - short[0], 1e-6) / n1
-        n2 = n1 + max(1000, int(seconds / per_sweep))
-        out = _rates(L * L, n2 - n1, _alps_run(binary, workdir, L, T, n2) - short)
+        n2 = 2 * n1
+        while True:  # lengthen the long run until the difference lasts about `seconds`
+            seconds_more = _alps_run(binary, workdir, L, T, n2) - short
+            if seconds_more[0] > 0.5 * seconds:
+                break
+            n2 = (
+                n1 + 2 * (n2 - n1)
+                if seconds_more[0] < 0.1 * seconds
+                else int(n1 + (n2 - n1) * seconds / seconds_more[0])
+            )
+        out = _rates(L * L, n2 - n1, seconds_more)
         data = pyalps.loadMeasurements(
             pyalps.getResultFiles(dirname=workdir, prefix="parm"), ["Energy Density"]
         )

@@ -11,14 +11,14 @@ Every value is per site and has shape (R,). Names (shared with the files and src
   helicity_sin2 = [(sum_i sin(theta_i - theta_{i+x}))^2 + (same for y)] / (2 N^2) (clock, xy),
   so the helicity modulus is Upsilon = J <helicity_cos> - beta J^2 N <helicity_sin2>.
 - corr_nn, improved_nn: nearest-neighbour plain and improved correlation, averaged over bonds.
-Quantum models have their own (src.quantum.backend.OBSERVABLES, derived in src.quantum.estimators).
+Quantum models have their own (src.quantum.estimators.OBSERVABLES, derived in src.quantum.estimators).
 """
 
 from __future__ import annotations
 
 from src.graph.representations import Graph, angles, correlation_configuration, improved_configuration
 from src.models.spec import ModelSpec
-from src.quantum.backend import OBSERVABLES as QUANTUM_OBSERVABLES
+from src.quantum.estimators import OBSERVABLES as QUANTUM_OBSERVABLES
 
 
 def _energy_from_corr_nn(model: ModelSpec, corr_nn):

@@ -80,23 +80,33 @@ def test_representations_against_exact(run):
         assert spins.dtype == np.int8 and set(np.unique(spins)) == {-1, 1}
 
 
-@pytest.mark.parametrize("Jz", [0.0, 0.6])
-def test_nearest_neighbour_representations_equal_the_observables(Jz):
-    """At r = 1 the representations average, configuration by configuration, to 8 cxx_nn and
-    4 czz_nn, which the test above checks against exact diagonalisation; the diagonal energy that
-    replica exchange computes from the world lines equals the one from the graph's segments."""
-    name = "quantum_xxz" if Jz else "quantum_xy"
-    s = Sampler(ModelSpec(name, 6, Jz=Jz), "loop", [0.4, 1.5], seed=2)
-    for _ in range(5):
-        s.sweep(3)
-        obs, reps = s.measure(), s.snapshot(["improved", "correlation"], 1)
-        np.testing.assert_allclose(reps["improved"].mean(axis=(1, 2, 3)), 8 * obs["cxx_nn"], rtol=1e-6)
-        np.testing.assert_allclose(reps["correlation"].mean(axis=(1, 2, 3)), 4 * obs["czz_nn"], atol=1e-6)
-        n_bonds = 2 * 36
-        np.testing.assert_allclose(
-            s.exchange_weights()[:, 0], Jz * n_bonds * obs["czz_nn"], atol=1e-9 * n_bonds
-        )
-        np.testing.assert_allclose(s.exchange_weights()[:, 1], 36 * obs["kinks"])
+@pytest.mark.parametrize("Jz", [0.0, 1.0])
+def test_representation_means_at_r1_and_r2(Jz):
+    """mean(improved) = 8 C_xx(r), mean(correlation) = 4 C_zz(r) at r = 1, 2 on 4 x 4 at T = 0.5, 1;
+    and, configuration by configuration, the diagonal energy that replica exchange computes from the
+    world lines equals (Jz / 4) x the sum of `correlation` at r = 1 (the tau-averaged bond products)."""
+    temperatures = np.array([0.5, 1.0])
+    exact = xxz_spectrum_4x4(Jz).thermal(1 / temperatures)
+    s = Sampler(ModelSpec("quantum_xxz" if Jz else "quantum_xy", 4, Jz=Jz), "loop", temperatures, seed=4)
+    s.sweep(500)
+    n = 12_000
+    means = {(name, r): np.empty((2, n)) for name in ("improved", "correlation") for r in (1, 2)}
+    for k in range(n):
+        s.sweep(1)
+        for r in (1, 2):
+            reps = s.snapshot(["improved", "correlation"], r)
+            for name, value in reps.items():
+                means[name, r][:, k] = value.mean(axis=(1, 2, 3))
+        if k % 1000 == 0:
+            weights = s.exchange_weights()
+            np.testing.assert_allclose(
+                weights[:, 0], Jz / 4 * 32 * means["correlation", 1][:, k], atol=1e-5
+            )  # float32
+            assert np.all(weights[:, 1] == [c.n_kinks for c in s.backend.chains])
+    for (name, r), series in means.items():
+        target = 8 * exact.cxx[:, 0, r] if name == "improved" else 4 * exact.czz[:, 0, r]
+        value, error = jackknife(lambda x: x, series, n_bins=32)
+        assert_agrees(f"{name}(r={r})", value, error, target, f"Jz={Jz}")
 
 
 def test_stiffness_crosses_the_universal_jump_above_t_bkt(tmp_path):

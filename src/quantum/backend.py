@@ -20,11 +20,11 @@ import numpy as np
 
 from src.models.spec import ModelSpec
 from src.quantum.chain import LoopChain
+from src.quantum.estimators import OBSERVABLES
 from src.quantum.lattice import shifted_sites, square
 from src.updates.initial import initial_state
 from src.updates.rng import seed_streams
 
-OBSERVABLES = ("energy", "kinks", "chi_z", "chi_z_loop", "chi_x", "stiffness", "czz_nn", "cxx_nn")
 REPRESENTATIONS = ("spin", "correlation", "improved")
 
 
@@ -59,8 +59,8 @@ class LoopBackend:
         return np.array([(c.diagonal_energy(b), c.n_kinks) for c, b in zip(self.chains, self.betas)])
 
     def measure(self) -> dict[str, np.ndarray]:
-        values = [chain.estimators(beta) for chain, beta in zip(self.chains, self.betas)]
-        return {name: np.array([v[name] for v in values]) for name in OBSERVABLES}
+        values = np.stack([chain.estimators(beta) for chain, beta in zip(self.chains, self.betas)])
+        return dict(zip(OBSERVABLES, values.T))
 
     def snapshot(self, names, r: int) -> dict[str, np.ndarray]:
         L = self.model.L
@@ -93,11 +93,12 @@ class LoopBackend:
             "rng": self.rng.copy(),
             "n_kinks": np.array([c.n_kinks for c in self.chains], dtype=np.int64),
             "kink_bond": np.zeros((len(self.chains), width), dtype=np.int64),
-            "kink_time": np.zeros((len(self.chains), width)),  # fraction tau / beta
+            "kink_time": np.zeros((len(self.chains), width)),  # tau, for the chain's kink_beta
+            "kink_beta": np.array([c.kbeta for c in self.chains]),
         }
         for k, c in enumerate(self.chains):
             state["kink_bond"][k, : c.n_kinks] = c.kbond
-            state["kink_time"][k, : c.n_kinks] = c.kfrac
+            state["kink_time"][k, : c.n_kinks] = c.ktime
         return state
 
     def load_chain_state(self, d: dict) -> None:
@@ -105,6 +106,4 @@ class LoopBackend:
         for k, c in enumerate(self.chains):
             n = int(d["n_kinks"][k])
             c.spin0 = np.asarray(d["spin0"][k], dtype=np.int64).copy()
-            c.kbond = np.asarray(d["kink_bond"][k, :n], dtype=np.int64).copy()
-            c.kfrac = np.asarray(d["kink_time"][k, :n], dtype=np.float64).copy()
-            c.graph = None
+            c.set_kinks(d["kink_bond"][k, :n], d["kink_time"][k, :n], d["kink_beta"][k])

@@ -1,16 +1,16 @@
 """One Markov chain of the loop algorithm: its configuration, the graph of its last update and the
 estimators of src.quantum.estimators on it.
 
-Kink times are stored as fractions u = tau / beta of the imaginary-time circle, so a chain keeps its
-configuration when replica exchange hands it another temperature (the scaled weight of
-src.quantum.estimators is what the exchange accepts).
+A chain keeps its configuration in imaginary time scaled by beta when replica exchange hands it
+another temperature (the scaled weight of src.quantum.estimators is what the exchange accepts): kink
+times are stored for the beta of the last update and rescaled when beta changes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from src.quantum.estimators import bond_spin_products, loop_sums, pair_overlaps
+from src.quantum.estimators import OBSERVABLES, bond_spin_products, measurements, pair_overlaps
 from src.quantum.lattice import Lattice, all_displacements, bond_axis, shifted_sites
 from src.quantum.loop import loop_update
 from src.updates.rng import seed_streams
@@ -33,13 +33,12 @@ class LoopChain:
         self.bonds = lattice.bonds.astype(np.int64)
         self.axis = bond_axis(lattice)
         self.dims = np.array(lattice.dims, dtype=float)
-        # nearest neighbour along each axis: the bonds of axis d are (i, nearest[d][i])
-        self.nearest = [
-            shifted_sites(lattice.dims, np.eye(len(lattice.dims), dtype=int)[d])
-            for d in range(len(lattice.dims))
-        ]
+        # nearest neighbour along each axis: the bonds of axis d are (i, nearest[d, i])
+        self.nearest = np.stack(
+            [shifted_sites(lattice.dims, e) for e in np.eye(len(lattice.dims), dtype=int)]
+        )
         self.spin0 = np.asarray(spin0, dtype=np.int64).copy()
-        self.kbond, self.kfrac = np.empty(0, np.int64), np.empty(0)
+        self.kbond, self.ktime, self.kbeta = np.empty(0, np.int64), np.empty(0), 1.0
         self.graph = None  # (beta, offsets, seg_time, seg_label, seg_spin, n_legs) of the last update
         self.winding = np.zeros(len(lattice.dims))
 
@@ -47,12 +46,21 @@ class LoopChain:
     def n_kinks(self) -> int:
         return len(self.kbond)
 
+    def times_at(self, beta: float) -> np.ndarray:
+        """Kink times for beta (the configuration at the same fractions of the circle)."""
+        return self.ktime if beta == self.kbeta else self.ktime * (beta / self.kbeta)
+
+    def set_kinks(self, bonds, times, beta: float) -> None:
+        """Kinks at the given times for inverse temperature beta (as kbond, ktime, kbeta hold them)."""
+        self.kbond, self.ktime = np.asarray(bonds, np.int64).copy(), np.asarray(times, float).copy()
+        self.kbeta, self.graph = float(beta), None
+
     def update(self, beta: float, flip: bool = True) -> None:
         spin0, kbond, ktime, counts, offsets, seg_time, seg_label, seg_spin = loop_update(
             self.rng,
             self.spin0,
             self.kbond,
-            self.kfrac * beta,
+            self.times_at(beta),
             self.bonds,
             beta,
             self.a,
@@ -62,7 +70,7 @@ class LoopChain:
             flip,
         )
         n_legs = 2 * len(seg_time)  # a vertex has 4 legs and 2 ends on the sites' rows
-        self.spin0, self.kbond, self.kfrac = spin0, kbond, ktime / beta
+        self.spin0, self.kbond, self.ktime, self.kbeta = spin0, kbond, ktime, beta
         self.graph = (beta, offsets, seg_time, seg_label, seg_spin, n_legs)
         self.winding = counts / self.dims
 
@@ -70,7 +78,7 @@ class LoopChain:
         """The tau-averaged Jz sum_b S^z_i S^z_j of the configuration (no graph needed)."""
         if not self.Jz:
             return 0.0
-        return self.Jz / 4 * bond_spin_products(self.spin0, self.kbond, self.kfrac * beta, self.bonds, beta)
+        return self.Jz / 4 * bond_spin_products(self.spin0, self.kbond, self.times_at(beta), self.bonds, beta)
 
     def graph_at(self, beta: float):
         """The graph of the current configuration at beta: the last update's, or one built for it."""
@@ -83,24 +91,19 @@ class LoopChain:
         b, offsets, seg_time, seg_label, seg_spin, n_legs = self.graph_at(beta)
         return pair_overlaps(offsets, seg_time, seg_label, seg_spin, self.spin0, n_legs, partner, b)
 
-    def estimators(self, beta: float) -> dict[str, float]:
-        """Per-site estimators of the current configuration and graph (names as in observables)."""
-        b, offsets, seg_time, seg_label, seg_spin, n_legs = self.graph_at(beta)
-        n, d = len(self.spin0), len(self.dims)
-        nearest = [self.overlaps(beta, p) for p in self.nearest]
-        e_diag = self.Jz / 4 * sum(zz.sum() for _, zz in nearest)
-        moment2, length2 = loop_sums(offsets, seg_time, seg_label, seg_spin, self.spin0, n_legs, beta)
-        L = self.dims[-1]
-        return {
-            "energy": (-self.n_kinks / beta + e_diag) / n,
-            "kinks": self.n_kinks / n,
-            "chi_z": beta * (self.spin0.sum() - n / 2) ** 2 / n,
-            "chi_z_loop": moment2 / (beta * n),
-            "chi_x": length2 / (4 * beta * n),
-            "stiffness": L ** (2 - d) * np.sum(self.winding**2) / (d * beta),
-            "czz_nn": np.mean([zz.mean() for _, zz in nearest]) / 4,
-            "cxx_nn": np.mean([same.mean() for same, _ in nearest]) / 4,
-        }
+    def estimators(self, beta: float) -> np.ndarray:
+        """The OBSERVABLES of src.quantum.estimators for the current configuration and graph."""
+        graph = self.graph_at(beta)
+        return measurements(
+            graph,
+            self.spin0,
+            self.kbond,
+            self.times_at(beta),
+            self.bonds,
+            self.nearest,
+            self.winding,
+            self.Jz,
+        )
 
 
 def simulate(
@@ -122,7 +125,7 @@ def simulate(
         chain.update(beta)
         if step < n_thermal:
             continue
-        values = chain.estimators(beta)
+        values = dict(zip(OBSERVABLES, chain.estimators(beta)))
         pairs = [chain.overlaps(beta, p) for p in perm]
         values["czz"] = np.array([zz.mean() / 4 for _, zz in pairs]).reshape(lattice.dims)
         values["gloop"] = np.array([same.mean() for same, _ in pairs]).reshape(lattice.dims)

@@ -22,6 +22,10 @@ Derivations (N sites, T = 1/beta; <.> is the thermal average, every estimator is
   with m_l = int S^z along loop l, and the independent loop signs leave <sum_l m_l^2>, so
   chi_z_loop = sum_l m_l^2 / (beta N).
 - zz(i, j) = (1/beta) int dtau sigma^z_i(tau) sigma^z_j(tau) (sigma = 2 S^z): <zz> = 4 C_zz(r).
+  The same and zz at tau = 0 alone are unbiased too (translation invariance in tau) and cost O(N)
+  instead of a merge of two sites' segments per pair: the per-measurement nearest-neighbour
+  correlations use them; the snapshots and the diagonal energy use the tau averages (the specific-heat
+  formula above needs the tau-averaged Ebar_d).
 - Winding numbers W_d = (kink counts along +e_d minus -e_d) / L_d: Z(Phi) = sum_W Z_W e^{i Phi W}
   for a twist Phi, so the stiffness rho_s = (1/N) d^2F/dphi^2 per bond twist phi = Phi/L is
   T L^{2-d} <sum_d W_d^2> / d on the d-dimensional L^d torus (T <W_x^2 + W_y^2> / 2 on the square
@@ -30,6 +34,9 @@ Derivations (N sites, T = 1/beta; <.> is the thermal average, every estimator is
 
 import numpy as np
 from numba import njit
+
+# what `measurements` returns, in order: per-site values of one configuration and its graph
+OBSERVABLES = ("energy", "kinks", "chi_z", "chi_z_loop", "chi_x", "stiffness", "czz_nn", "cxx_nn")
 
 
 @njit(cache=True)
@@ -42,49 +49,59 @@ def _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, site, beta):
 
 
 @njit(cache=True)
+def _overlap(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, i, j, beta):
+    """(beta same(i, j), beta zz(i, j)) by a merge of the two sites' segment rows: O(their segments)."""
+    hi_i, hi_j = offsets[i + 1], offsets[j + 1]
+    li, si, ki, ti = _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, i, beta)
+    lj, sj, kj, tj = _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, j, beta)
+    same, zz, t = 0.0, 0.0, 0.0
+    while t < beta:
+        t_next = min(ti, tj)
+        if li == lj:
+            same += t_next - t
+        zz += (t_next - t) * (2 * si - 1) * (2 * sj - 1)
+        t = t_next
+        if ti == t and ki < hi_i:
+            li, si = seg_label[ki], seg_spin[ki]
+            ki += 1
+            ti = seg_time[ki] if ki < hi_i else beta
+        if tj == t and kj < hi_j:
+            lj, sj = seg_label[kj], seg_spin[kj]
+            kj += 1
+            tj = seg_time[kj] if kj < hi_j else beta
+    return same, zz
+
+
+@njit(cache=True)
 def pair_overlaps(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, partner, beta):
-    """same(i, partner[i]) and zz(i, partner[i]) for every site i (see the module docstring), by a
-    merge of the two sites' segment rows: O(segments of both)."""
+    """same(i, partner[i]) and zz(i, partner[i]) for every site i (see the module docstring)."""
     n = len(spin0)
-    same, zz = np.zeros(n), np.zeros(n)
+    same, zz = np.empty(n), np.empty(n)
     for i in range(n):
-        j = partner[i]
-        hi_i, hi_j = offsets[i + 1], offsets[j + 1]
-        li, si, ki, ti = _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, i, beta)
-        lj, sj, kj, tj = _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, j, beta)
-        t = 0.0
-        while t < beta:
-            t_next = min(ti, tj)
-            if li == lj:
-                same[i] += t_next - t
-            zz[i] += (t_next - t) * (2 * si - 1) * (2 * sj - 1)
-            t = t_next
-            if ti == t and ki < hi_i:
-                li, si = seg_label[ki], seg_spin[ki]
-                ki += 1
-                ti = seg_time[ki] if ki < hi_i else beta
-            if tj == t and kj < hi_j:
-                lj, sj = seg_label[kj], seg_spin[kj]
-                kj += 1
-                tj = seg_time[kj] if kj < hi_j else beta
+        same[i], zz[i] = _overlap(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, i, partner[i], beta)
     return same / beta, zz / beta
 
 
 @njit(cache=True)
 def loop_sums(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, beta):
-    """(sum over loops of m_l^2, sum over loops of |l|^2); m_l = int S^z dtau along loop l."""
+    """(sum over loops of m_l^2, sum over loops of |l|^2, the loop label of every site at tau = 0);
+    m_l = int S^z dtau along loop l."""
     n = len(spin0)
     moment, length = np.zeros(n_legs + n), np.zeros(n_legs + n)
+    label0 = np.empty(n, np.int64)
     for site in range(n):
         lo, hi = offsets[site], offsets[site + 1]
         if lo == hi:
             moment[n_legs + site] = (spin0[site] - 0.5) * beta
             length[n_legs + site] = beta
+            label0[site] = n_legs + site
+        else:
+            label0[site] = seg_label[hi - 1]
         for k in range(lo, hi):
             end = seg_time[k + 1] if k + 1 < hi else seg_time[lo] + beta
             moment[seg_label[k]] += (seg_spin[k] - 0.5) * (end - seg_time[k])
             length[seg_label[k]] += end - seg_time[k]
-    return np.sum(moment**2), np.sum(length**2)
+    return np.sum(moment**2), np.sum(length**2), label0
 
 
 @njit(cache=True)
@@ -129,3 +146,33 @@ def bond_spin_products(spin0, kbond, ktime, bonds, beta):
             if tj == t:
                 product, kj = -product, kj + 1
     return total / beta
+
+
+@njit(cache=True)
+def measurements(graph, spin0, kbond, ktime, bonds, nearest, winding, Jz):
+    """The OBSERVABLES of a configuration (spin0, kinks) and its graph (beta, offsets, seg_time,
+    seg_label, seg_spin, n_legs), in one call: a measurement costs about a third of an update, most
+    of it in loop_sums; the nearest-neighbour correlations are the tau = 0 ones."""
+    beta, offsets, seg_time, seg_label, seg_spin, n_legs = graph
+    n, d = len(spin0), nearest.shape[0]
+    moment2, length2, label0 = loop_sums(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, beta)
+    diagonal = Jz / 4 * bond_spin_products(spin0, kbond, ktime, bonds, beta) if Jz != 0 else 0.0
+    zz, same = 0, 0
+    for axis in range(d):
+        for i in range(n):
+            zz += (2 * spin0[i] - 1) * (2 * spin0[nearest[axis, i]] - 1)
+            same += label0[i] == label0[nearest[axis, i]]
+    magnetisation = np.sum(spin0) - n / 2
+    side = n ** (1 / d)
+    return np.array(
+        [
+            (-len(kbond) / beta + diagonal) / n,
+            len(kbond) / n,
+            beta * magnetisation**2 / n,
+            moment2 / (beta * n),
+            length2 / (4 * beta * n),
+            side ** (2 - d) * np.sum(winding**2) / (d * beta),
+            zz / (4 * d * n),
+            same / (4 * d * n),
+        ]
+    )

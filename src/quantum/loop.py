@@ -34,7 +34,7 @@ xoshiro256+ streams (src.updates.rng).
 import numpy as np
 from numba import njit
 
-from src.updates.rng import below, uniform
+from src.updates.rng import below32, load, step, store, u64_to_uniform, uniform
 
 
 @njit(cache=True)
@@ -63,7 +63,7 @@ def _join_leg(parent, first_leg, open_leg, site, below, above):
     if open_leg[site] < 0:
         first_leg[site] = below
     else:
-        _union(parent, open_leg[site], below)
+        _union(parent, below, open_leg[site])  # the fresh leg under the old root keeps trees flat
     open_leg[site] = above
 
 
@@ -91,22 +91,28 @@ def loop_update(rng, spin0, kbond, ktime, bonds, beta, a, b, axis, n_axes, flip)
     open_leg = np.full(n_sites, -1, np.int64)
     p_cross = a / (a + b)
     n, k = 0, 0
-    t_candidate = -np.log(1.0 - uniform(rng)) / rate if rate > 0 else beta
+    s0, s1, s2, s3 = load(rng)  # the stream in registers for the hot loop (src.updates.rng)
+    u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+    t_candidate = -np.log(1.0 - u64_to_uniform(u)) / rate if rate > 0 else beta
     while True:
         t_kink = ktime[k] if k < n_kinks else beta
         if t_kink >= beta and t_candidate >= beta:
             break
+        u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
         if t_kink < t_candidate:
             bond, t, kink = kbond[k], t_kink, True
             k += 1
-            cross = uniform(rng) < p_cross
+            cross = u64_to_uniform(u) < p_cross
         else:
-            bond, t, kink = below(rng, n_bonds), t_candidate, False
-            t_candidate += -np.log(1.0 - uniform(rng)) / rate
+            bond, t, kink = below32(u >> np.uint64(32), n_bonds), t_candidate, False
+            u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+            t_candidate += -np.log(1.0 - u64_to_uniform(u)) / rate
             cross = spin[bonds[bond, 0]] == spin[bonds[bond, 1]]
             density = a if cross else b
-            if density < c and uniform(rng) * c >= density:
-                continue
+            if density < c:
+                u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+                if u64_to_uniform(u) * c >= density:
+                    continue
         if n == cap:
             cap *= 2
             vbond, vtime, vlegs, vkink = (
@@ -120,20 +126,28 @@ def loop_update(rng, spin0, kbond, ktime, bonds, beta, a, b, axis, n_axes, flip)
         vbond[n], vtime[n], vkink[n] = bond, t, kink
         vlegs[n, 0], vlegs[n, 1] = spin[i], spin[j]
         legs = 4 * n  # + 0 i below, 1 i above, 2 j below, 3 j above
-        for leg in range(legs, legs + 4):
-            parent[leg] = leg
-        if cross:
-            _union(parent, legs, legs + 3)
-            _union(parent, legs + 2, legs + 1)
-        else:
-            _union(parent, legs, legs + 2)
-            _union(parent, legs + 1, legs + 3)
+        # the graph joins the fresh legs in two pairs, each rooted at one of them
+        if cross:  # i below with j above, j below with i above
+            parent[legs], parent[legs + 3], parent[legs + 2], parent[legs + 1] = (
+                legs,
+                legs,
+                legs + 2,
+                legs + 2,
+            )
+        else:  # the two lower legs, the two upper legs
+            parent[legs], parent[legs + 2], parent[legs + 1], parent[legs + 3] = (
+                legs,
+                legs,
+                legs + 1,
+                legs + 1,
+            )
         _join_leg(parent, first_leg, open_leg, i, legs, legs + 1)
         _join_leg(parent, first_leg, open_leg, j, legs + 2, legs + 3)
         if kink:
             spin[i] ^= 1
             spin[j] ^= 1
         n += 1
+    store(rng, s0, s1, s2, s3)
     for site in range(n_sites):  # close the world lines around the imaginary-time circle
         if open_leg[site] >= 0:
             _union(parent, open_leg[site], first_leg[site])
