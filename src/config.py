@@ -201,7 +201,8 @@ def _is_union_tag(part) -> bool:
     return isinstance(part, str) and ("[" in part or part[:1].isupper() and len(part) > 1)
 
 
-def _one_line(err: ValidationError) -> str:
+def one_line(err: ValidationError) -> str:
+    """The one-line message of a pydantic validation error: `config key 'a.b': problem`."""
     # of the alternatives of a union, the error that got furthest names the real problem
     e = max(err.errors(), key=lambda e: (len(e["loc"]), not e["type"].endswith("_type")))
     loc = ".".join(str(p) for p in e["loc"] if not _is_union_tag(p))
@@ -209,7 +210,8 @@ def _one_line(err: ValidationError) -> str:
     if e["type"] == "value_error" and ": " in msg:
         # our validators start their message with the key (below `loc`) they concern
         sub, msg = msg.split(": ", 1)
-        loc = sub if loc.endswith(sub) or not loc else f"{loc}.{sub}" if "." not in sub else sub
+        # a full dotted path (from a whole-config validator) replaces the location
+        loc = loc if loc.endswith(sub) else sub if not loc or "." in sub else f"{loc}.{sub}"
     elif e["type"] == "extra_forbidden":
         msg = "unknown key"
     elif e["type"] != "missing" and not isinstance(e.get("input"), dict):
@@ -217,13 +219,15 @@ def _one_line(err: ValidationError) -> str:
     return f"config key '{loc}': {msg}"
 
 
-def validate(raw: dict) -> Config:
+def validate(raw, schema: type[BaseModel] = None):
+    """The validated config (a Config unless another schema is given)."""
+    schema = schema or Config
     if not isinstance(raw, dict):
         raise ConfigError("config: the file must hold a mapping of keys")
     try:
-        return Config.model_validate(raw)
+        return schema.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(_one_line(err)) from None
+        raise ConfigError(one_line(err)) from None
 
 
 def apply_override(raw: dict, assignment: str) -> None:
@@ -240,10 +244,10 @@ def apply_override(raw: dict, assignment: str) -> None:
     node[parts[-1]] = yaml.safe_load(value)
 
 
-def load(path: str | Path | None, overrides=()) -> Config:
-    """The validated config of a YAML file (the built-in default when path is None)."""
+def read(path: str | Path | None, overrides=(), default: dict | None = None):
+    """The raw mapping of a YAML file (a copy of `default` when path is None) with the overrides."""
     if path is None:
-        raw = copy.deepcopy(DEFAULT)
+        raw = copy.deepcopy(default)
     else:
         try:
             with open(path) as f:
@@ -255,7 +259,12 @@ def load(path: str | Path | None, overrides=()) -> Config:
     if isinstance(raw, dict):
         for o in overrides:
             apply_override(raw, o)
-    return validate(raw)
+    return raw
+
+
+def load(path: str | Path | None, overrides=()) -> Config:
+    """The validated config of a YAML file (the built-in default when path is None)."""
+    return validate(read(path, overrides, DEFAULT))
 
 
 def dump(config: Config) -> str:

@@ -31,7 +31,6 @@ from src.storage.writer import Layout, OutputError, RunWriter, check_output, par
 FLUSH_MEASUREMENTS = 1024  # observables are written in blocks of this many measurements
 SNAPSHOT_BUFFER_BYTES = 64 << 20  # snapshots held per rank before they are written
 LADDER_TUNING_ATTEMPTS = 200  # exchange attempts between ladder adjustments while thermalising
-EXIT_CHECKPOINTED = 3  # the run stopped after a checkpoint: rerun with --resume
 
 
 class Checkpointed(Exception):

@@ -17,6 +17,7 @@ from src import signals
 signals.install()  # before the heavy imports: a signal during start-up must not kill the rank
 
 from src import config as cfg  # noqa: E402
+from src.cli import add_run_options, overrides  # noqa: E402
 from src.storage.checkpoint import CheckpointError  # noqa: E402
 from src.storage.reader import RunFileError  # noqa: E402
 from src.storage.writer import OutputError  # noqa: E402
@@ -28,45 +29,33 @@ USER_ERRORS = (cfg.ConfigError, OutputError, CheckpointError, RunFileError, Back
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m src.sample", description=__doc__.splitlines()[0])
     p.add_argument("config", nargs="?", help="YAML config (default: the built-in small Ising run)")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one config key, e.g. --set sweeps.measure=500 (repeatable)",
-    )
-    p.add_argument("--output", help="output file (same as --set output=PATH)")
     p.add_argument("--backend", choices=["auto", "cpu", "gpu", "array"], help="compute backend")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue from the checkpoint if there is one (nothing to do if the output is complete)",
+    add_run_options(
+        p,
+        set_example="sweeps.measure=500",
+        output="output file",
+        overwrite="replace an existing output file",
+        resume="continue from the checkpoint if there is one (nothing to do if the output is complete)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    overrides = list(args.set)
-    if args.output:
-        overrides.append(f"output={args.output}")
-    if args.backend:
-        overrides.append(f"backend={args.backend}")
+    assignments = overrides(args) + ([f"backend={args.backend}"] if args.backend else [])
     from src.parallel.mpi import world
 
     w = world()
     try:
-        config = cfg.load(args.config, overrides)
-        from src.driver import EXIT_CHECKPOINTED, Checkpointed, run
+        config = cfg.load(args.config, assignments)
+        from src.driver import Checkpointed, run
 
         try:
             run(config, overwrite=args.overwrite, resume=args.resume, show_progress=not args.quiet)
         except Checkpointed:
             if w.root:
                 print(f"checkpointed to {config.output}.ckpt; continue with --resume", file=sys.stderr)
-            return EXIT_CHECKPOINTED
+            return signals.EXIT_CHECKPOINTED
     except USER_ERRORS as err:
         if w.root:
             print(f"error: {err}", file=sys.stderr)

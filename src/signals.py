@@ -5,6 +5,7 @@ acts on it at the next point where every rank can agree (src.driver)."""
 import signal
 
 CHECKPOINT_SIGNALS = (signal.SIGUSR1, signal.SIGTERM, signal.SIGINT)
+EXIT_CHECKPOINTED = 3  # exit status of a run that stopped after its checkpoint: rerun with --resume
 received = 0  # the last such signal, 0 if none
 
 

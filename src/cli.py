@@ -1,0 +1,26 @@
+"""Command-line options shared by the sampler (src.sample) and the trainer (src.train)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_run_options(
+    p: argparse.ArgumentParser, *, set_example: str, output: str, overwrite: str, resume: str
+):
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"override one config key, e.g. --set {set_example} (repeatable)",
+    )
+    p.add_argument("--output", help=f"{output} (same as --set output=PATH)")
+    p.add_argument("--overwrite", action="store_true", help=overwrite)
+    p.add_argument("--resume", action="store_true", help=resume)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def overrides(args: argparse.Namespace) -> list[str]:
+    """The --set assignments with --output as one more."""
+    return [*args.set, *([f"output={args.output}"] if args.output else [])]

@@ -1,0 +1,32 @@
+"""Block (real-space renormalization-group) transformations with scale factor b = 2.
+
+- clusters: Fortuin-Kasteleyn cluster labels from `fk_bonds` (periodic connected components).
+- blocking: majority rule for spins and block-cluster rule for cluster labels, and the coarse
+  `improved` configuration, delta between the cluster labels of two blocks.
+- runfile: the transformation applied to the snapshots of a run file, written to a coarse file.
+The definitions, and the measured flow T -> T', are in docs/rg.md.
+"""
+
+from .blocking import (
+    BLOCK,
+    block_cluster_labels,
+    block_majority,
+    coarse_improved,
+    coarse_size,
+    label_identity,
+)
+from .clusters import cluster_labels
+from .runfile import COARSE_FORMAT, block_run_file, coarse_representations
+
+__all__ = [
+    "BLOCK",
+    "COARSE_FORMAT",
+    "block_cluster_labels",
+    "block_majority",
+    "block_run_file",
+    "cluster_labels",
+    "coarse_improved",
+    "coarse_representations",
+    "coarse_size",
+    "label_identity",
+]
