@@ -39,7 +39,7 @@ class LoopChain:
         )
         self.spin0 = np.asarray(spin0, dtype=np.int64).copy()
         self.kbond, self.ktime, self.kbeta = np.empty(0, np.int64), np.empty(0), 1.0
-        self.graph = None  # (beta, offsets, seg_time, seg_label, seg_spin, n_legs) of the last update
+        self.graph = None  # (beta, offsets, seg_time, seg_label, seg_spin, n_loops) of the last update
         self.winding = np.zeros(len(lattice.dims))
 
     @property
@@ -56,7 +56,7 @@ class LoopChain:
         self.kbeta, self.graph = float(beta), None
 
     def update(self, beta: float, flip: bool = True) -> None:
-        spin0, kbond, ktime, counts, offsets, seg_time, seg_label, seg_spin = loop_update(
+        spin0, kbond, ktime, counts, offsets, seg_time, seg_label, seg_spin, n_loops = loop_update(
             self.rng,
             self.spin0,
             self.kbond,
@@ -69,9 +69,8 @@ class LoopChain:
             len(self.dims),
             flip,
         )
-        n_legs = 2 * len(seg_time)  # a vertex has 4 legs and 2 ends on the sites' rows
         self.spin0, self.kbond, self.ktime, self.kbeta = spin0, kbond, ktime, beta
-        self.graph = (beta, offsets, seg_time, seg_label, seg_spin, n_legs)
+        self.graph = (beta, offsets, seg_time, seg_label, seg_spin, n_loops)
         self.winding = counts / self.dims
 
     def diagonal_energy(self, beta: float) -> float:
@@ -88,8 +87,8 @@ class LoopChain:
 
     def overlaps(self, beta: float, partner) -> tuple[np.ndarray, np.ndarray]:
         """(same, zz) of every site with its partner, tau-averaged (module docstring of estimators)."""
-        b, offsets, seg_time, seg_label, seg_spin, n_legs = self.graph_at(beta)
-        return pair_overlaps(offsets, seg_time, seg_label, seg_spin, self.spin0, n_legs, partner, b)
+        b, offsets, seg_time, seg_label, seg_spin, n_loops = self.graph_at(beta)
+        return pair_overlaps(offsets, seg_time, seg_label, seg_spin, self.spin0, n_loops, partner, b)
 
     def estimators(self, beta: float) -> np.ndarray:
         """The OBSERVABLES of src.quantum.estimators for the current configuration and graph."""

@@ -1,9 +1,9 @@
 """Estimators of the loop algorithm, from the graph of the last update (src.quantum.loop).
 
 A graph is given as world-line segments per site: offsets (N + 1) into the per-site rows, and per
-segment its start time in [0, beta), loop label and spin s in {0, 1} (S^z = s - 1/2); a site without
-segments is free, one loop of its own (label n_legs + site) with spin spin0[site]. The segment across
-tau = 0 is the last of its row (it wraps around).
+segment its start time in [0, beta), loop label (0 .. n_loops - 1) and spin s in {0, 1}
+(S^z = s - 1/2); a site without segments is free, one loop of its own (label n_loops + site) with
+spin spin0[site]. The segment across tau = 0 is the last of its row (it wraps around).
 
 Derivations (N sites, T = 1/beta; <.> is the thermal average, every estimator is unbiased):
 - Z = Tr e^{-beta H} expanded in the off-diagonal part: a configuration with n kinks has weight
@@ -40,20 +40,20 @@ OBSERVABLES = ("energy", "kinks", "chi_z", "chi_z_loop", "chi_x", "stiffness", "
 
 
 @njit(cache=True)
-def _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, site, beta):
+def _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, site, beta):
     """(label, spin, index of the next segment, its start time) at tau = 0."""
     lo, hi = offsets[site], offsets[site + 1]
     if lo == hi:
-        return n_legs + site, spin0[site], hi, beta
+        return n_loops + site, spin0[site], hi, beta
     return seg_label[hi - 1], seg_spin[hi - 1], lo, seg_time[lo]
 
 
 @njit(cache=True)
-def _overlap(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, i, j, beta):
+def _overlap(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, i, j, beta):
     """(beta same(i, j), beta zz(i, j)) by a merge of the two sites' segment rows: O(their segments)."""
     hi_i, hi_j = offsets[i + 1], offsets[j + 1]
-    li, si, ki, ti = _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, i, beta)
-    lj, sj, kj, tj = _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, j, beta)
+    li, si, ki, ti = _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, i, beta)
+    lj, sj, kj, tj = _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, j, beta)
     same, zz, t = 0.0, 0.0, 0.0
     while t < beta:
         t_next = min(ti, tj)
@@ -73,35 +73,39 @@ def _overlap(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, i, j, beta):
 
 
 @njit(cache=True)
-def pair_overlaps(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, partner, beta):
+def pair_overlaps(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, partner, beta):
     """same(i, partner[i]) and zz(i, partner[i]) for every site i (see the module docstring)."""
     n = len(spin0)
     same, zz = np.empty(n), np.empty(n)
     for i in range(n):
-        same[i], zz[i] = _overlap(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, i, partner[i], beta)
+        same[i], zz[i] = _overlap(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, i, partner[i], beta)
     return same / beta, zz / beta
 
 
 @njit(cache=True)
-def loop_sums(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, beta):
+def loop_sums(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, beta):
     """(sum over loops of m_l^2, sum over loops of |l|^2, the loop label of every site at tau = 0);
     m_l = int S^z dtau along loop l."""
     n = len(spin0)
-    moment, length = np.zeros(n_legs + n), np.zeros(n_legs + n)
+    moment, length = np.zeros(n_loops + n), np.zeros(n_loops + n)
     label0 = np.empty(n, np.int64)
     for site in range(n):
         lo, hi = offsets[site], offsets[site + 1]
         if lo == hi:
-            moment[n_legs + site] = (spin0[site] - 0.5) * beta
-            length[n_legs + site] = beta
-            label0[site] = n_legs + site
+            moment[n_loops + site] = (spin0[site] - 0.5) * beta
+            length[n_loops + site] = beta
+            label0[site] = n_loops + site
         else:
             label0[site] = seg_label[hi - 1]
         for k in range(lo, hi):
             end = seg_time[k + 1] if k + 1 < hi else seg_time[lo] + beta
             moment[seg_label[k]] += (seg_spin[k] - 0.5) * (end - seg_time[k])
             length[seg_label[k]] += end - seg_time[k]
-    return np.sum(moment**2), np.sum(length**2), label0
+    moment2, length2 = 0.0, 0.0
+    for label in range(n_loops + n):  # a loop, not moment**2: no temporaries
+        moment2 += moment[label] * moment[label]
+        length2 += length[label] * length[label]
+    return moment2, length2, label0
 
 
 @njit(cache=True)
@@ -151,11 +155,11 @@ def bond_spin_products(spin0, kbond, ktime, bonds, beta):
 @njit(cache=True)
 def measurements(graph, spin0, kbond, ktime, bonds, nearest, winding, Jz):
     """The OBSERVABLES of a configuration (spin0, kinks) and its graph (beta, offsets, seg_time,
-    seg_label, seg_spin, n_legs), in one call: a measurement costs about a third of an update, most
+    seg_label, seg_spin, n_loops), in one call: a measurement costs about a third of an update, most
     of it in loop_sums; the nearest-neighbour correlations are the tau = 0 ones."""
-    beta, offsets, seg_time, seg_label, seg_spin, n_legs = graph
+    beta, offsets, seg_time, seg_label, seg_spin, n_loops = graph
     n, d = len(spin0), nearest.shape[0]
-    moment2, length2, label0 = loop_sums(offsets, seg_time, seg_label, seg_spin, spin0, n_legs, beta)
+    moment2, length2, label0 = loop_sums(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, beta)
     diagonal = Jz / 4 * bond_spin_products(spin0, kbond, ktime, bonds, beta) if Jz != 0 else 0.0
     zz, same = 0, 0
     for axis in range(d):

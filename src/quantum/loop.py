@@ -73,8 +73,8 @@ def loop_update(rng, spin0, kbond, ktime, bonds, beta, a, b, axis, n_axes, flip)
 
     Returns the new (spin0, kbond, ktime), the winding counts per axis (kinks hopping an up spin
     along +e minus along -e) and the graph as world-line segments: offsets (N + 1) into the per-site
-    rows, and per segment its start time, loop label (< 4 V, the number of vertex legs) and spin.
-    A site without vertices is one segment over [0, beta) whose label is 4 V + site.
+    rows, per segment its start time, loop label (0 .. n_loops - 1) and spin, and n_loops. A site
+    without vertices is one segment over [0, beta), a loop of its own labelled n_loops + site.
     """
     n_sites, n_bonds, n_kinks = len(spin0), len(bonds), len(kbond)
     c = max(a, b)
@@ -152,18 +152,23 @@ def loop_update(rng, spin0, kbond, ktime, bonds, beta, a, b, axis, n_axes, flip)
         if open_leg[site] >= 0:
             _union(parent, open_leg[site], first_leg[site])
     n_legs = 4 * n
-    root = np.empty(n_legs, np.int64)
+    loop_of = np.empty(n_legs, np.int64)  # loops numbered 0, 1, ... in the order of their first leg
+    number = np.full(n_legs, -1, np.int64)  # per root
+    n_loops = 0
     for leg in range(n_legs):
-        root[leg] = _find(parent, leg)
-    flipped = np.zeros(n_legs, np.int64)  # per root: whether its loop flips
+        root = _find(parent, leg)
+        if number[root] < 0:
+            number[root] = n_loops
+            n_loops += 1
+        loop_of[leg] = number[root]
+    flipped = np.zeros(n_loops, np.int64)  # whether each loop flips
     if flip:
-        for leg in range(n_legs):
-            if root[leg] == leg:
-                flipped[leg] = uniform(rng) < 0.5
+        for loop in range(n_loops):
+            flipped[loop] = uniform(rng) < 0.5
     new_spin0 = spin0.copy()
     for site in range(n_sites):
         if first_leg[site] >= 0:  # the segment across tau = 0 ends at the site's first lower leg
-            new_spin0[site] ^= flipped[root[first_leg[site]]]
+            new_spin0[site] ^= flipped[loop_of[first_leg[site]]]
         elif flip:  # a free world line is a loop of its own
             new_spin0[site] ^= np.int64(uniform(rng) < 0.5)
     # the graph as per-site rows of segments (counting sort by site keeps the time order)
@@ -180,9 +185,9 @@ def loop_update(rng, spin0, kbond, ktime, bonds, beta, a, b, axis, n_axes, flip)
     winding = np.zeros(n_axes)
     for v in range(n):
         legs = 4 * v
-        below_i = vlegs[v, 0] ^ flipped[root[legs]]
-        above_i = vlegs[v, 0] ^ vkink[v] ^ flipped[root[legs + 1]]
-        above_j = vlegs[v, 1] ^ vkink[v] ^ flipped[root[legs + 3]]
+        below_i = vlegs[v, 0] ^ flipped[loop_of[legs]]
+        above_i = vlegs[v, 0] ^ vkink[v] ^ flipped[loop_of[legs + 1]]
+        above_j = vlegs[v, 1] ^ vkink[v] ^ flipped[loop_of[legs + 3]]
         if below_i != above_i:
             new_kink[v] = True
             winding[axis[vbond[v]]] += 1.0 if below_i == 1 else -1.0  # up spin hops i -> i + e
@@ -191,7 +196,7 @@ def loop_update(rng, spin0, kbond, ktime, bonds, beta, a, b, axis, n_axes, flip)
             row = fill[site]
             fill[site] += 1
             seg_time[row] = vtime[v]
-            seg_label[row] = root[legs + 2 * end + 1]
+            seg_label[row] = loop_of[legs + 2 * end + 1]
             seg_spin[row] = above_i if end == 0 else above_j
     return (
         new_spin0,
@@ -202,4 +207,5 @@ def loop_update(rng, spin0, kbond, ktime, bonds, beta, a, b, axis, n_axes, flip)
         seg_time,
         seg_label,
         seg_spin,
+        n_loops,
     )
