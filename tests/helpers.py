@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -65,3 +68,19 @@ def assert_agrees(name: str, value, error, exact, context: str = ""):
 def xxz_spectrum_4x4(Jz: float) -> XXZSpectrum:
     """The 4 x 4 spectrum, built once per test session (tens of seconds each)."""
     return XXZSpectrum(square(4), Jz, 1.0)
+
+
+def sample_runs(folder: Path, settings: dict) -> dict:
+    """Run files made by `python -m src.sample --set ...`, concurrently: name -> path (a str)."""
+    root = Path(__file__).resolve().parents[1]
+    jobs = {}
+    for name, sets in settings.items():
+        sets = [*sets, f"output={folder / str(name)}.h5"]
+        args = [sys.executable, "-m", "src.sample", "--quiet", *(a for s in sets for a in ("--set", s))]
+        jobs[name] = subprocess.Popen(
+            args, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+    for job in jobs.values():
+        out, _ = job.communicate(timeout=300)
+        assert job.returncode == 0, out
+    return {name: str(folder / f"{name}.h5") for name in settings}

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from helpers import sample_runs
 
 from src import signals
 from src.ml.config import validate
@@ -50,19 +51,11 @@ RUNS = {
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("runs")
-    jobs = {}
+    settings = {}
     for name, (model, temps, reps, measure) in RUNS.items():
         sets = [*model, f"temperatures={temps}", "sweeps.thermalize=100", f"sweeps.measure={measure}"]
-        sets += ["snapshots.every=2", f"snapshots.representations={reps}", f"output={folder / name}.h5"]
-        args = [sys.executable, "-m", "src.sample", "--quiet", *(a for s in sets for a in ("--set", s))]
-        jobs[name] = subprocess.Popen(
-            args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-    for job in jobs.values():
-        out, _ = job.communicate(timeout=300)
-        assert job.returncode == 0, out
-    return {name: str(folder / f"{name}.h5") for name in RUNS}
+        settings[name] = [*sets, "snapshots.every=2", f"snapshots.representations={reps}"]
+    return sample_runs(tmp_path_factory.mktemp("runs"), settings)
 
 
 @pytest.fixture(autouse=True)
