@@ -32,7 +32,6 @@ class LoopChain:
         self.a, self.b = (Jxy - Jz) / 4, (Jxy + Jz) / 4
         self.bonds = lattice.bonds.astype(np.int64)
         self.axis = bond_axis(lattice)
-        self.dims = np.array(lattice.dims, dtype=float)
         # nearest neighbour along each axis: the bonds of axis d are (i, nearest[d, i])
         self.nearest = np.stack(
             [shifted_sites(lattice.dims, e) for e in np.eye(len(lattice.dims), dtype=int)]
@@ -40,7 +39,8 @@ class LoopChain:
         self.spin0 = np.asarray(spin0, dtype=np.int64).copy()
         self.kbond, self.ktime, self.kbeta = np.empty(0, np.int64), np.empty(0), 1.0
         self.graph = None  # (beta, offsets, seg_time, seg_label, seg_spin, n_loops) of the last update
-        self.winding = np.zeros(len(lattice.dims))
+        self.winding = np.zeros(len(lattice.dims))  # winding counts of the last update, per axis
+        self.values = None  # its estimators, when it was asked to measure
 
     @property
     def n_kinks(self) -> int:
@@ -53,10 +53,11 @@ class LoopChain:
     def set_kinks(self, bonds, times, beta: float) -> None:
         """Kinks at the given times for inverse temperature beta (as kbond, ktime, kbeta hold them)."""
         self.kbond, self.ktime = np.asarray(bonds, np.int64).copy(), np.asarray(times, float).copy()
-        self.kbeta, self.graph = float(beta), None
+        self.kbeta, self.graph, self.values = float(beta), None, None
 
-    def update(self, beta: float, flip: bool = True) -> None:
-        spin0, kbond, ktime, counts, offsets, seg_time, seg_label, seg_spin, n_loops = loop_update(
+    def update(self, beta: float, flip: bool = True, measure: bool = False) -> None:
+        """One loop update; with measure, the estimators of its result are computed on the way."""
+        spin0, kbond, ktime, counts, offsets, seg_time, seg_label, seg_spin, n_loops, values = loop_update(
             self.rng,
             self.spin0,
             self.kbond,
@@ -66,12 +67,15 @@ class LoopChain:
             self.a,
             self.b,
             self.axis,
-            len(self.dims),
+            self.nearest,
+            self.Jz,
             flip,
+            measure,
         )
         self.spin0, self.kbond, self.ktime, self.kbeta = spin0, kbond, ktime, beta
         self.graph = (beta, offsets, seg_time, seg_label, seg_spin, n_loops)
-        self.winding = counts / self.dims
+        self.winding = counts
+        self.values = values if measure else None
 
     def diagonal_energy(self, beta: float) -> float:
         """The tau-averaged Jz sum_b S^z_i S^z_j of the configuration (no graph needed)."""
@@ -92,12 +96,20 @@ class LoopChain:
 
     def estimators(self, beta: float) -> np.ndarray:
         """The OBSERVABLES of src.quantum.estimators for the current configuration and graph."""
-        graph = self.graph_at(beta)
+        if self.values is not None and self.graph[0] == beta:
+            return self.values
+        b, offsets, seg_time, seg_label, seg_spin, n_loops = self.graph_at(beta)
+        kinks = self.times_at(beta)
         return measurements(
-            graph,
+            b,
+            offsets,
+            seg_time,
+            seg_label,
+            seg_spin,
+            n_loops,
             self.spin0,
             self.kbond,
-            self.times_at(beta),
+            kinks,
             self.bonds,
             self.nearest,
             self.winding,
@@ -121,7 +133,7 @@ def simulate(
     perm = all_displacements(lattice.dims)
     series = {}
     for step in range(n_thermal + n_updates):
-        chain.update(beta)
+        chain.update(beta, measure=step >= n_thermal)
         if step < n_thermal:
             continue
         values = dict(zip(OBSERVABLES, chain.estimators(beta)))

@@ -153,11 +153,12 @@ def bond_spin_products(spin0, kbond, ktime, bonds, beta):
 
 
 @njit(cache=True)
-def measurements(graph, spin0, kbond, ktime, bonds, nearest, winding, Jz):
-    """The OBSERVABLES of a configuration (spin0, kinks) and its graph (beta, offsets, seg_time,
-    seg_label, seg_spin, n_loops), in one call: a measurement costs about a third of an update, most
-    of it in loop_sums; the nearest-neighbour correlations are the tau = 0 ones."""
-    beta, offsets, seg_time, seg_label, seg_spin, n_loops = graph
+def measurements(
+    beta, offsets, seg_time, seg_label, seg_spin, n_loops, spin0, kbond, ktime, bonds, nearest, counts, Jz
+):
+    """The OBSERVABLES of a configuration (spin0, kinks) and its graph (the segments of
+    src.quantum.loop), with the winding counts per axis; the nearest-neighbour correlations are
+    the tau = 0 ones. The update calls it on its own result when asked (no second pass, no call)."""
     n, d = len(spin0), nearest.shape[0]
     moment2, length2, label0 = loop_sums(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, beta)
     diagonal = Jz / 4 * bond_spin_products(spin0, kbond, ktime, bonds, beta) if Jz != 0 else 0.0
@@ -175,7 +176,7 @@ def measurements(graph, spin0, kbond, ktime, bonds, nearest, winding, Jz):
             beta * magnetisation**2 / n,
             moment2 / (beta * n),
             length2 / (4 * beta * n),
-            side ** (2 - d) * np.sum(winding**2) / (d * beta),
+            side ** (2 - d) * np.sum((counts / side) ** 2) / (d * beta),
             zz / (4 * d * n),
             same / (4 * d * n),
         ]

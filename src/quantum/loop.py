@@ -34,6 +34,7 @@ xoshiro256+ streams (src.updates.rng).
 import numpy as np
 from numba import njit
 
+from src.quantum.estimators import measurements
 from src.updates.rng import below32, load, step, store, u64_to_uniform, uniform
 
 
@@ -68,13 +69,15 @@ def _join_leg(parent, first_leg, open_leg, site, below, above):
 
 
 @njit(cache=True)
-def loop_update(rng, spin0, kbond, ktime, bonds, beta, a, b, axis, n_axes, flip):
+def loop_update(rng, spin0, kbond, ktime, bonds, beta, a, b, axis, nearest, Jz, flip, measure):
     """One loop update (flip=False: build the graph only, as for measuring after a change of beta).
 
     Returns the new (spin0, kbond, ktime), the winding counts per axis (kinks hopping an up spin
     along +e minus along -e) and the graph as world-line segments: offsets (N + 1) into the per-site
     rows, per segment its start time, loop label (0 .. n_loops - 1) and spin, and n_loops. A site
-    without vertices is one segment over [0, beta), a loop of its own labelled n_loops + site.
+    without vertices is one segment over [0, beta), a loop of its own labelled n_loops + site. With
+    measure, also the OBSERVABLES of the result (src.quantum.estimators; nearest[d] are the
+    neighbours along axis d), else an empty array.
     """
     n_sites, n_bonds, n_kinks = len(spin0), len(bonds), len(kbond)
     c = max(a, b)
@@ -182,7 +185,7 @@ def loop_update(rng, spin0, kbond, ktime, bonds, beta, a, b, axis, n_axes, flip)
     seg_label = np.empty(2 * n, np.int64)
     seg_spin = np.empty(2 * n, np.int64)
     new_kink = np.zeros(n, np.bool_)
-    winding = np.zeros(n_axes)
+    winding = np.zeros(nearest.shape[0])
     for v in range(n):
         legs = 4 * v
         below_i = vlegs[v, 0] ^ flipped[loop_of[legs]]
@@ -198,14 +201,22 @@ def loop_update(rng, spin0, kbond, ktime, bonds, beta, a, b, axis, n_axes, flip)
             seg_time[row] = vtime[v]
             seg_label[row] = loop_of[legs + 2 * end + 1]
             seg_spin[row] = above_i if end == 0 else above_j
-    return (
-        new_spin0,
-        vbond[:n][new_kink[:n]],
-        vtime[:n][new_kink[:n]],
-        winding,
-        offsets,
-        seg_time,
-        seg_label,
-        seg_spin,
-        n_loops,
-    )
+    kbond_new, ktime_new = vbond[:n][new_kink[:n]], vtime[:n][new_kink[:n]]
+    values = np.empty(0)
+    if measure:
+        values = measurements(
+            beta,
+            offsets,
+            seg_time,
+            seg_label,
+            seg_spin,
+            n_loops,
+            new_spin0,
+            kbond_new,
+            ktime_new,
+            bonds,
+            nearest,
+            winding,
+            Jz,
+        )
+    return new_spin0, kbond_new, ktime_new, winding, offsets, seg_time, seg_label, seg_spin, n_loops, values
