@@ -34,8 +34,8 @@ OBSERVABLE_DOCS = {
     "chi_z_loop": ("loop-improved estimator of chi_z", "1/J"),
     "chi_x": ("transverse susceptibility per site from the loop lengths", "1/J"),
     "stiffness": ("spin stiffness from the winding numbers, T <W_x^2 + W_y^2> / 2", "J"),
-    "czz_nn": ("nearest-neighbour <S^z_i S^z_j>, averaged over imaginary time and the 2N bonds", "1"),
-    "cxx_nn": ("nearest-neighbour <S^x_i S^x_j> from the same-loop probability (improved)", "1"),
+    "czz_nn": ("nearest-neighbour <S^z_i S^z_j> at imaginary time 0, averaged over the 2N bonds", "1"),
+    "cxx_nn": ("nearest-neighbour <S^x_i S^x_j> from the same-loop probability at imaginary time 0", "1"),
 }
 
 REPRESENTATION_DOCS = {
