@@ -62,12 +62,18 @@ def correlation_configuration(model: ModelSpec, state, r: int, xp):
     return xp.stack(chans, axis=1).astype(xp.float32)
 
 
+def label_identity(labels, r: int, xp=np):
+    """delta(l_i, l_{i + r x-hat}), delta(l_i, l_{i + r y-hat}): (..., L, L) -> (..., 2, L, L) float32,
+    periodic. On cluster labels this is the `improved` configuration of ising/potts at distance r."""
+    return xp.stack([labels == _partner(labels, r, d, xp) for d in (0, 1)], axis=-3).astype(xp.float32)
+
+
 def improved_configuration(model: ModelSpec, state, graph: Graph, r: int, xp):
     """(R, 2, L, L) float32 improved correlations at distance r (see the module docstring)."""
     labels = graph.labels
-    same = [labels == _partner(labels, r, d, xp) for d in (0, 1)]
     if not model.vector:
-        return xp.stack(same, axis=1).astype(xp.float32)
+        return label_identity(labels, r, xp)
+    same = [labels == _partner(labels, r, d, xp) for d in (0, 1)]
     theta = angles(model, state, xp)
     w = xp.abs(xp.cos(theta - xp.asarray(graph.axes)[:, None, None]))
     chans = [2.0 * s * w * _partner(w, r, d, xp) for d, s in enumerate(same)]

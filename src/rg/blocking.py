@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from src.graph.representations import label_identity
+
 from .clusters import cluster_labels
 
 BLOCK = 2  # the scale factor b
@@ -46,14 +48,6 @@ def block_cluster_labels(bonds) -> np.ndarray:
     (ties: the cluster of its top-left site). (..., 2, L, L) bonds -> (..., L/2, L/2) labels."""
     coarse_size(np.shape(bonds)[-1])  # fail before labelling the clusters
     return block_majority(cluster_labels(bonds))
-
-
-def label_identity(labels, r: int) -> np.ndarray:
-    """delta(l_i, l_{i + r x-hat}), delta(l_i, l_{i + r y-hat}): (..., L, L) -> (..., 2, L, L) float32,
-    periodic. On cluster labels this is the `improved` configuration at distance r."""
-    labels = np.asarray(labels)
-    pairs = [labels == np.roll(labels, -r, axis=axis) for axis in (-1, -2)]
-    return np.stack(pairs, axis=-3).astype(np.float32)
 
 
 def coarse_improved(bonds, r: int) -> np.ndarray:
