@@ -80,6 +80,7 @@ BAD = [
     (["--set", "temperatures=[-1.0, 2.0]"], "temperatures"),
     (["--set", "sweeps.mesure=10"], "sweeps.mesure"),
     (["--set", "snapshots.representations=[spin, loops]"], "snapshots.representations"),
+    (["--set", "snapshots.representations=[spin, spin]"], "'snapshots.representations'"),
     (["--set", "snapshots.distance=99"], "snapshots.distance"),
     (["/nonexistent/config.yaml"], "config file"),
     (["--set", "model.name=quantum_xy", "--set", "model.Jz=0.5"], "model.Jz"),
