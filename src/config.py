@@ -219,9 +219,8 @@ def one_line(err: ValidationError) -> str:
     return f"config key '{loc}': {msg}"
 
 
-def validate(raw, schema: type[BaseModel] = None):
+def validate(raw, schema: type[BaseModel] = Config):
     """The validated config (a Config unless another schema is given)."""
-    schema = schema or Config
     if not isinstance(raw, dict):
         raise ConfigError("config: the file must hold a mapping of keys")
     try:

@@ -65,26 +65,27 @@ class LoopBackend:
         return dict(zip(OBSERVABLES, values.T))
 
     def snapshot(self, names, r: int) -> dict[str, np.ndarray]:
+        unknown = [name for name in names if name not in REPRESENTATIONS]
+        if unknown:
+            raise ValueError(
+                f"representation {unknown[0]!r} is not defined for quantum models "
+                f"(allowed: {', '.join(REPRESENTATIONS)})"
+            )
         L = self.model.L
-        partners = [shifted_sites((L, L), (0, r)), shifted_sites((L, L), (r, 0))]  # +r x-hat, +r y-hat
         out = {}
-        for name in names:
-            if name == "spin":
-                rows = [(2 * c.spin0 - 1).astype(np.int8).reshape(L, L) for c in self.chains]
-            elif name in ("correlation", "improved"):
-                pick = 1 if name == "correlation" else 0
-                factor = 1.0 if name == "correlation" else 2.0
-                rows = [
-                    np.stack([factor * c.overlaps(beta, p)[pick] for p in partners]).reshape(2, L, L)
-                    for c, beta in zip(self.chains, self.betas)
-                ]
-            else:
-                raise ValueError(
-                    f"representation {name!r} is not defined for quantum models "
-                    f"(allowed: {', '.join(REPRESENTATIONS)})"
-                )
-            out[name] = np.stack(rows).astype(np.int8 if name == "spin" else np.float32)
-        return out
+        if "spin" in names:
+            out["spin"] = np.stack([(2 * c.spin0 - 1).reshape(L, L) for c in self.chains]).astype(np.int8)
+        if {"correlation", "improved"} & set(names):
+            # one merge per chain and direction gives both: same (improved) and zz (correlation)
+            partners = [shifted_sites((L, L), (0, r)), shifted_sites((L, L), (r, 0))]  # +r x-hat, +r y-hat
+            pairs = np.stack(
+                [[c.overlaps(beta, p) for p in partners] for c, beta in zip(self.chains, self.betas)]
+            )  # (chains, direction, same | zz, N)
+            if "improved" in names:
+                out["improved"] = (2 * pairs[:, :, 0]).reshape(-1, 2, L, L).astype(np.float32)
+            if "correlation" in names:
+                out["correlation"] = pairs[:, :, 1].reshape(-1, 2, L, L).astype(np.float32)
+        return {name: out[name] for name in names}
 
     def chain_state(self) -> dict:
         """Host arrays with a leading chain axis; kinks padded to the longest chain (n_kinks says how
