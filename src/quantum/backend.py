@@ -42,8 +42,10 @@ class LoopBackend:
         self.rng = np.concatenate([seed_streams(seed, 1, first=int(i)) for i in self.ids])
         lattice = square(model.L)
         start = initial_state(model, seed, self.ids)  # labels 0/1 = spin s of S^z = s - 1/2
+        self.values = np.zeros((len(self.ids), len(OBSERVABLES)))  # row k: chain k's estimators
         self.chains = [
-            LoopChain(lattice, model.Jz, model.J, self.rng[k], start[k]) for k in range(len(self.ids))
+            LoopChain(lattice, model.Jz, model.J, self.rng[k], start[k], self.values[k])
+            for k in range(len(self.ids))
         ]
         self.flipped = 0  # (no Wolff clusters)
 
@@ -61,8 +63,9 @@ class LoopBackend:
         return np.array([(c.diagonal_energy(b), c.n_kinks) for c, b in zip(self.chains, self.betas)])
 
     def measure(self) -> dict[str, np.ndarray]:
-        values = np.stack([chain.estimators(beta) for chain, beta in zip(self.chains, self.betas)])
-        return dict(zip(OBSERVABLES, values.T))
+        for chain, beta in zip(self.chains, self.betas):
+            chain.estimators(beta)  # fills its row of self.values
+        return dict(zip(OBSERVABLES, self.values.T.copy()))
 
     def snapshot(self, names, r: int) -> dict[str, np.ndarray]:
         unknown = [name for name in names if name not in REPRESENTATIONS]

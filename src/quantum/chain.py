@@ -3,16 +3,16 @@ estimators of src.quantum.estimators on it.
 
 A chain keeps its configuration in imaginary time scaled by beta when replica exchange hands it
 another temperature (the scaled weight of src.quantum.estimators is what the exchange accepts): kink
-times are stored for the beta of the last update and rescaled when beta changes.
+times are held for `kbeta` and rescaled when beta changes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from src.quantum.estimators import OBSERVABLES, bond_spin_products, measurements, pair_overlaps
+from src.quantum.estimators import OBSERVABLES, bond_spin_products, pair_overlaps
 from src.quantum.lattice import Lattice, all_displacements, bond_axis, shifted_sites
-from src.quantum.loop import loop_update
+from src.quantum.loop import Workspace, expected_capacity, graph_segments, loop_update
 from src.updates.rng import seed_streams
 
 
@@ -24,9 +24,10 @@ def check_couplings(Jz: float, Jxy: float) -> None:
 
 
 class LoopChain:
-    """rng: this chain's (4,) xoshiro state, updated in place (a row of the backend's array)."""
+    """rng: this chain's (4,) xoshiro state, updated in place (a row of the backend's array);
+    values: where the estimators go (a row of the backend's array, or a new one)."""
 
-    def __init__(self, lattice: Lattice, Jz: float, Jxy: float, rng: np.ndarray, spin0):
+    def __init__(self, lattice: Lattice, Jz: float, Jxy: float, rng: np.ndarray, spin0, values=None):
         check_couplings(Jz, Jxy)
         self.lattice, self.Jz, self.rng = lattice, float(Jz), rng
         self.a, self.b = (Jxy - Jz) / 4, (Jxy + Jz) / 4
@@ -37,84 +38,79 @@ class LoopChain:
             [shifted_sites(lattice.dims, e) for e in np.eye(len(lattice.dims), dtype=int)]
         )
         self.spin0 = np.asarray(spin0, dtype=np.int64).copy()
-        self.kbond, self.ktime, self.kbeta = np.empty(0, np.int64), np.empty(0), 1.0
-        self.graph = None  # (beta, offsets, seg_time, seg_label, seg_spin, n_loops) of the last update
+        self.work = Workspace(lattice.n_sites, 64)
+        self.n_kinks, self.kbeta = 0, 1.0
+        self.n_vertices = 0  # of the last update's graph, held in self.work
+        self.graph_beta = None  # beta of that graph; None: no graph of the current configuration
+        self.segments = None  # the graph as segments (graph_segments), made when first asked for
         self.winding = np.zeros(len(lattice.dims))  # winding counts of the last update, per axis
-        self.values = None  # its estimators, when it was asked to measure
+        self.values = np.empty(len(OBSERVABLES)) if values is None else values
+        self.measured = False  # whether values belong to the current configuration and graph
 
     @property
-    def n_kinks(self) -> int:
-        return len(self.kbond)
+    def kbond(self) -> np.ndarray:
+        return self.work.kbond[: self.n_kinks]
 
-    def times_at(self, beta: float) -> np.ndarray:
-        """Kink times for beta (the configuration at the same fractions of the circle)."""
-        return self.ktime if beta == self.kbeta else self.ktime * (beta / self.kbeta)
+    @property
+    def ktime(self) -> np.ndarray:
+        """Kink times for kbeta, sorted."""
+        return self.work.ktime[: self.n_kinks]
+
+    def _rescale(self, beta: float) -> None:
+        """Hold the kinks for beta (the configuration at the same fractions of the circle)."""
+        if beta != self.kbeta:
+            self.work.ktime[: self.n_kinks] *= beta / self.kbeta
+            self.kbeta = beta
 
     def set_kinks(self, bonds, times, beta: float) -> None:
-        """Kinks at the given times for inverse temperature beta (as kbond, ktime, kbeta hold them)."""
-        self.kbond, self.ktime = np.asarray(bonds, np.int64).copy(), np.asarray(times, float).copy()
-        self.kbeta, self.graph, self.values = float(beta), None, None
+        """Kinks at the given times for inverse temperature beta."""
+        self.n_kinks = len(bonds)
+        self.work.reserve(self.n_kinks, 0)
+        self.work.kbond[: self.n_kinks], self.work.ktime[: self.n_kinks] = bonds, times
+        self.kbeta, self.graph_beta, self.measured = float(beta), None, False
 
     def update(self, beta: float, flip: bool = True, measure: bool = False) -> None:
         """One loop update; with measure, the estimators of its result are computed on the way."""
-        spin0, kbond, ktime, counts, offsets, seg_time, seg_label, seg_spin, n_loops, values = loop_update(
-            self.rng,
-            self.spin0,
-            self.kbond,
-            self.times_at(beta),
-            self.bonds,
-            beta,
-            self.a,
-            self.b,
-            self.axis,
-            self.nearest,
-            self.Jz,
-            flip,
-            measure,
-        )
-        self.spin0, self.kbond, self.ktime, self.kbeta = spin0, kbond, ktime, beta
-        self.graph = (beta, offsets, seg_time, seg_label, seg_spin, n_loops)
-        self.winding = counts
-        self.values = values if measure else None
+        self._rescale(beta)
+        w = self.work
+        w.reserve(expected_capacity(self.n_kinks, len(self.bonds), beta, self.a, self.b), self.n_kinks)
+        while True:
+            n, m = loop_update(
+                self.rng, self.spin0, w.kbond, w.ktime, self.n_kinks, self.bonds, self.axis, self.nearest,
+                beta, self.a, self.b, self.Jz, flip, measure,
+                w.vbond, w.vtime, w.vstate, w.node, w.flipped, w.loop_sums, w.sites,
+                self.winding, self.values,
+            )  # fmt: skip
+            if n >= 0:
+                break
+            w.reserve(2 * w.capacity, self.n_kinks)  # a rare fluctuation: nothing was changed
+        self.n_kinks, self.n_vertices, self.graph_beta = m, n, beta
+        self.segments, self.measured = None, measure
 
     def diagonal_energy(self, beta: float) -> float:
         """The tau-averaged Jz sum_b S^z_i S^z_j of the configuration (no graph needed)."""
         if not self.Jz:
             return 0.0
-        return self.Jz / 4 * bond_spin_products(self.spin0, self.kbond, self.times_at(beta), self.bonds, beta)
-
-    def graph_at(self, beta: float):
-        """The graph of the current configuration at beta: the last update's, or one built for it."""
-        if self.graph is None or self.graph[0] != beta:
-            self.update(beta, flip=False)
-        return self.graph
+        self._rescale(beta)
+        return self.Jz / 4 * bond_spin_products(self.spin0, self.kbond, self.ktime, self.bonds, beta)
 
     def overlaps(self, beta: float, partner) -> tuple[np.ndarray, np.ndarray]:
         """(same, zz) of every site with its partner, tau-averaged (module docstring of estimators)."""
-        b, offsets, seg_time, seg_label, seg_spin, n_loops = self.graph_at(beta)
-        return pair_overlaps(offsets, seg_time, seg_label, seg_spin, self.spin0, n_loops, partner, b)
+        if self.graph_beta != beta:
+            self.update(beta, flip=False)
+        if self.segments is None:
+            w = self.work
+            self.segments = graph_segments(
+                len(self.spin0), self.bonds, self.n_vertices, w.vbond, w.vtime, w.vstate, w.node, w.flipped
+            )
+        return pair_overlaps(*self.segments, self.spin0, 2 * self.n_vertices, partner, beta)
 
     def estimators(self, beta: float) -> np.ndarray:
-        """The OBSERVABLES of src.quantum.estimators for the current configuration and graph."""
-        if self.values is not None and self.graph[0] == beta:
-            return self.values
-        b, offsets, seg_time, seg_label, seg_spin, n_loops = self.graph_at(beta)
-        kinks = self.times_at(beta)
-        return measurements(
-            b,
-            offsets,
-            seg_time,
-            seg_label,
-            seg_spin,
-            n_loops,
-            self.spin0,
-            self.kbond,
-            kinks,
-            self.bonds,
-            self.nearest,
-            self.winding,
-            self.Jz,
-        )
+        """The OBSERVABLES of src.quantum.estimators for the current configuration (on a new graph of
+        it when the last update did not measure)."""
+        if not (self.measured and self.graph_beta == beta):
+            self.update(beta, flip=False, measure=True)
+        return self.values
 
 
 def simulate(

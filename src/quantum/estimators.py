@@ -1,8 +1,8 @@
 """Estimators of the loop algorithm, from the graph of the last update (src.quantum.loop).
 
 A graph is given as world-line segments per site: offsets (N + 1) into the per-site rows, and per
-segment its start time in [0, beta), loop label (0 .. n_loops - 1) and spin s in {0, 1}
-(S^z = s - 1/2); a site without segments is free, one loop of its own (label n_loops + site) with
+segment its start time in [0, beta), loop label (below n_labels) and spin s in {0, 1}
+(S^z = s - 1/2); a site without segments is free, one loop of its own (label n_labels + site) with
 spin spin0[site]. The segment across tau = 0 is the last of its row (it wraps around).
 
 Derivations (N sites, T = 1/beta; <.> is the thermal average, every estimator is unbiased):
@@ -35,25 +35,25 @@ Derivations (N sites, T = 1/beta; <.> is the thermal average, every estimator is
 import numpy as np
 from numba import njit
 
-# what `measurements` returns, in order: per-site values of one configuration and its graph
+# what `observable_values` gives, in order: per-site values of one configuration and its graph
 OBSERVABLES = ("energy", "kinks", "chi_z", "chi_z_loop", "chi_x", "stiffness", "czz_nn", "cxx_nn")
 
 
 @njit(cache=True)
-def _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, site, beta):
+def _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_labels, site, beta):
     """(label, spin, index of the next segment, its start time) at tau = 0."""
     lo, hi = offsets[site], offsets[site + 1]
     if lo == hi:
-        return n_loops + site, spin0[site], hi, beta
+        return n_labels + site, spin0[site], hi, beta
     return seg_label[hi - 1], seg_spin[hi - 1], lo, seg_time[lo]
 
 
 @njit(cache=True)
-def _overlap(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, i, j, beta):
+def _overlap(offsets, seg_time, seg_label, seg_spin, spin0, n_labels, i, j, beta):
     """(beta same(i, j), beta zz(i, j)) by a merge of the two sites' segment rows: O(their segments)."""
     hi_i, hi_j = offsets[i + 1], offsets[j + 1]
-    li, si, ki, ti = _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, i, beta)
-    lj, sj, kj, tj = _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, j, beta)
+    li, si, ki, ti = _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_labels, i, beta)
+    lj, sj, kj, tj = _cursor(offsets, seg_time, seg_label, seg_spin, spin0, n_labels, j, beta)
     same, zz, t = 0.0, 0.0, 0.0
     while t < beta:
         t_next = min(ti, tj)
@@ -73,39 +73,15 @@ def _overlap(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, i, j, beta)
 
 
 @njit(cache=True)
-def pair_overlaps(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, partner, beta):
+def pair_overlaps(offsets, seg_time, seg_label, seg_spin, spin0, n_labels, partner, beta):
     """same(i, partner[i]) and zz(i, partner[i]) for every site i (see the module docstring)."""
     n = len(spin0)
     same, zz = np.empty(n), np.empty(n)
     for i in range(n):
-        same[i], zz[i] = _overlap(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, i, partner[i], beta)
+        same[i], zz[i] = _overlap(
+            offsets, seg_time, seg_label, seg_spin, spin0, n_labels, i, partner[i], beta
+        )
     return same / beta, zz / beta
-
-
-@njit(cache=True)
-def loop_sums(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, beta):
-    """(sum over loops of m_l^2, sum over loops of |l|^2, the loop label of every site at tau = 0);
-    m_l = int S^z dtau along loop l."""
-    n = len(spin0)
-    moment, length = np.zeros(n_loops + n), np.zeros(n_loops + n)
-    label0 = np.empty(n, np.int64)
-    for site in range(n):
-        lo, hi = offsets[site], offsets[site + 1]
-        if lo == hi:
-            moment[n_loops + site] = (spin0[site] - 0.5) * beta
-            length[n_loops + site] = beta
-            label0[site] = n_loops + site
-        else:
-            label0[site] = seg_label[hi - 1]
-        for k in range(lo, hi):
-            end = seg_time[k + 1] if k + 1 < hi else seg_time[lo] + beta
-            moment[seg_label[k]] += (seg_spin[k] - 0.5) * (end - seg_time[k])
-            length[seg_label[k]] += end - seg_time[k]
-    moment2, length2 = 0.0, 0.0
-    for label in range(n_loops + n):  # a loop, not moment**2: no temporaries
-        moment2 += moment[label] * moment[label]
-        length2 += length[label] * length[label]
-    return moment2, length2, label0
 
 
 @njit(cache=True)
@@ -153,15 +129,12 @@ def bond_spin_products(spin0, kbond, ktime, bonds, beta):
 
 
 @njit(cache=True)
-def measurements(
-    beta, offsets, seg_time, seg_label, seg_spin, n_loops, spin0, kbond, ktime, bonds, nearest, counts, Jz
-):
-    """The OBSERVABLES of a configuration (spin0, kinks) and its graph (the segments of
-    src.quantum.loop), with the winding counts per axis; the nearest-neighbour correlations are
-    the tau = 0 ones. The update calls it on its own result when asked (no second pass, no call)."""
+def observable_values(out, beta, spin0, n_kinks, diagonal, moment2, length2, label0, nearest, counts):
+    """out[:] = the OBSERVABLES of a configuration (spin0, n_kinks kinks, diagonal = Ebar_d) and its
+    graph: sum over loops of m_l^2 and of |l|^2, the loop of every site at tau = 0 (label0) and the
+    winding counts per axis. nearest[d] are the neighbours along axis d; the nearest-neighbour
+    correlations are the tau = 0 ones. src.quantum.loop evaluates it inside the update."""
     n, d = len(spin0), nearest.shape[0]
-    moment2, length2, label0 = loop_sums(offsets, seg_time, seg_label, seg_spin, spin0, n_loops, beta)
-    diagonal = Jz / 4 * bond_spin_products(spin0, kbond, ktime, bonds, beta) if Jz != 0 else 0.0
     zz, same = 0, 0
     for axis in range(d):
         for i in range(n):
@@ -169,15 +142,11 @@ def measurements(
             same += label0[i] == label0[nearest[axis, i]]
     magnetisation = np.sum(spin0) - n / 2
     side = n ** (1 / d)
-    return np.array(
-        [
-            (-len(kbond) / beta + diagonal) / n,
-            len(kbond) / n,
-            beta * magnetisation**2 / n,
-            moment2 / (beta * n),
-            length2 / (4 * beta * n),
-            side ** (2 - d) * np.sum((counts / side) ** 2) / (d * beta),
-            zz / (4 * d * n),
-            same / (4 * d * n),
-        ]
-    )
+    out[0] = (-n_kinks / beta + diagonal) / n
+    out[1] = n_kinks / n
+    out[2] = beta * magnetisation**2 / n
+    out[3] = moment2 / (beta * n)
+    out[4] = length2 / (4 * beta * n)
+    out[5] = side ** (2 - d) * np.sum((counts / side) ** 2) / (d * beta)
+    out[6] = zz / (4 * d * n)
+    out[7] = same / (4 * d * n)

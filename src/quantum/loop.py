@@ -19,80 +19,107 @@ Poisson process of density c = max(a, b) on every bond are merged in time order 
 are tracked. A candidate on parallel spins becomes a cross graph with probability a / c, on antiparallel
 spins a horizontal graph with probability b / c (the thinning leaves Poisson processes of densities a
 and b on the compatible segments); each kink gets a cross graph with probability a / (a + b), else a
-horizontal one. Every vertex's lower legs join the open world-line ends of its two sites and its upper
-legs become the new open ends; at beta the open ends join the sites' first legs (periodic time). Loops
-are the classes of a union-find over the legs; each is flipped with probability 1/2, and the new kinks
-are the vertices whose spin changes across them, produced in time order. Nothing is sorted.
+horizontal one. A vertex joins its four legs in two pairs, its two *nodes*: node 2v holds the lower leg
+of i (and the upper leg of j for a cross, the lower leg of j for a horizontal graph), node 2v + 1 the
+upper leg of i and the remaining leg of j. A union-find over the nodes joins every lower leg to the open
+world-line end of its site; at beta the open ends join the sites' first legs (periodic time). Loops are
+the classes, named by their root node; each is flipped with probability 1/2, and the new kinks are the
+vertices whose spin changes across them, produced in time order. Nothing is sorted.
 
-Configurations: the spin s_i(0) per site (S^z = s - 1/2, s in {0, 1}) and the kinks as flat arrays
-(bond, time in [0, beta)) sorted by time. The update also returns the graph it built, as the world-line
-segments of every site (start time, loop label, spin after the flips) in per-site rows, from which
-src.quantum.estimators computes the loop estimators. Random numbers come from the project's
-xoshiro256+ streams (src.updates.rng).
+Measuring costs one more pass over the vertices, folded into the one that finds the new kinks: a
+segment of world line runs from an upper leg at time t to the next lower leg at t', so summing +t at
+every lower leg and -t at every upper leg of a loop (plus beta for the segment across tau = 0) gives
+its length in imaginary time, and the same weighted by the spin gives its magnetisation.
+
+Storage. A chain owns a `Workspace`: its kinks (bond, time in [0, beta), sorted by time), rewritten in
+place by every update, and the vertex arrays of its last graph, from which `graph_segments` makes the
+per-site world-line segments of src.quantum.estimators when a snapshot needs them. Arrays are not
+reallocated per update: an update that would overflow them returns -1 before it has changed anything
+(the random stream included), and the caller grows them and repeats it. Random numbers come from the
+project's xoshiro256+ streams (src.updates.rng).
 """
 
 import numpy as np
 from numba import njit
 
-from src.quantum.estimators import measurements
-from src.updates.rng import below32, load, step, store, u64_to_uniform, uniform
+from src.quantum.estimators import bond_spin_products, observable_values
+from src.updates.rng import below32, load, step, store, u64_to_uniform
+
+# bits of a vertex's state
+_SPIN_I, _SPIN_J, _KINK, _CROSS = 1, 2, 4, 8
+
+
+class Workspace:
+    """The arrays of one chain's updates, for up to `capacity` vertices (kinks included)."""
+
+    def __init__(self, n_sites: int, capacity: int):
+        self.n_sites = n_sites
+        self.kbond, self.ktime = np.empty(0, np.int64), np.empty(0)
+        self._allocate(capacity, 0)
+
+    def _allocate(self, capacity: int, keep: int) -> None:
+        kbond, ktime = self.kbond[:keep], self.ktime[:keep]
+        self.capacity = capacity
+        self.kbond, self.ktime = np.empty(capacity, np.int64), np.empty(capacity)
+        self.kbond[:keep], self.ktime[:keep] = kbond, ktime
+        self.vbond, self.vtime = np.empty(capacity, np.int64), np.empty(capacity)
+        self.vstate = np.empty(capacity, np.uint8)
+        self.node = np.empty(2 * capacity, np.int64)  # union-find parents, then each node's root
+        self.flipped = np.empty(2 * capacity, np.uint8)  # per root
+        self.loop_sums = np.empty((2, 2 * capacity))  # per root: magnetisation, length
+        self.sites = np.empty((3, self.n_sites), np.int64)  # current spin, first node, open node
+
+    def reserve(self, capacity: int, keep: int) -> None:
+        """Room for `capacity` vertices, keeping the first `keep` kinks."""
+        if capacity > self.capacity:
+            self._allocate(max(capacity, 2 * self.capacity), keep)
+
+
+def expected_capacity(n_kinks: int, n_bonds: int, beta: float, a: float, b: float) -> int:
+    """Vertices an update needs at most but for a 6-sigma fluctuation of the candidates."""
+    mean = max(a, b) * n_bonds * beta
+    return n_kinks + int(mean + 6.0 * np.sqrt(mean)) + 16
 
 
 @njit(cache=True)
-def _grown(a, size):
-    out = np.empty((size,) + a.shape[1:], a.dtype)
-    out[: len(a)] = a
-    return out
-
-
-@njit(cache=True)
-def _find(parent, x):
-    while parent[x] != x:
-        parent[x] = parent[parent[x]]  # path halving keeps the trees flat
-        x = parent[x]
+def _find(node, x):
+    while node[x] != x:
+        node[x] = node[node[x]]  # path halving keeps the trees flat
+        x = node[x]
     return x
 
 
 @njit(cache=True)
-def _union(parent, x, y):
-    parent[_find(parent, x)] = _find(parent, y)
-
-
-@njit(cache=True)
-def _join_leg(parent, first_leg, open_leg, site, below, above):
-    """Attach a vertex's legs on a site: the lower one to the site's open end, the upper one open."""
-    if open_leg[site] < 0:
-        first_leg[site] = below
+def _join(node, sites, site, below, above):
+    """Attach a vertex's nodes on a site: the lower one to the site's open end, the upper one open."""
+    if sites[2, site] < 0:
+        sites[1, site] = below
     else:
-        _union(parent, below, open_leg[site])  # the fresh leg under the old root keeps trees flat
-    open_leg[site] = above
+        node[_find(node, below)] = _find(node, sites[2, site])  # the fresh node under the old root
+    sites[2, site] = above
 
 
 @njit(cache=True)
-def loop_update(rng, spin0, kbond, ktime, bonds, beta, a, b, axis, nearest, Jz, flip, measure):
-    """One loop update (flip=False: build the graph only, as for measuring after a change of beta).
+def loop_update(
+    rng, spin0, kbond, ktime, n_kinks, bonds, axis, nearest, beta, a, b, Jz, flip, measure,
+    vbond, vtime, vstate, node, flipped, loop_sums, sites, winding, values,
+):  # fmt: skip
+    """One loop update (flip=False: a new graph only, as for measuring after a change of beta).
 
-    Returns the new (spin0, kbond, ktime), the winding counts per axis (kinks hopping an up spin
-    along +e minus along -e) and the graph as world-line segments: offsets (N + 1) into the per-site
-    rows, per segment its start time, loop label (0 .. n_loops - 1) and spin, and n_loops. A site
-    without vertices is one segment over [0, beta), a loop of its own labelled n_loops + site. With
-    measure, also the OBSERVABLES of the result (src.quantum.estimators; nearest[d] are the
-    neighbours along axis d), else an empty array.
+    spin0 (the spins at tau = 0) and kbond[:n_kinks], ktime[:n_kinks] (the kinks) are replaced by the
+    new configuration; winding[d] gets the kink counts hopping an up spin along +e_d minus along -e_d;
+    with measure, values gets the OBSERVABLES of src.quantum.estimators (nearest[d]: the neighbours
+    along axis d). The graph stays in vbond, vtime, vstate, node (roots), flipped. Returns (number of
+    vertices, number of new kinks), or (-1, 0) with nothing changed when the arrays are too small.
     """
-    n_sites, n_bonds, n_kinks = len(spin0), len(bonds), len(kbond)
+    n_sites, n_bonds, capacity = len(spin0), len(bonds), len(vbond)
     c = max(a, b)
     rate = c * n_bonds
-    mean = rate * beta
-    cap = n_kinks + int(mean + 6.0 * np.sqrt(mean)) + 16
-    vbond = np.empty(cap, np.int64)
-    vtime = np.empty(cap)
-    vlegs = np.empty((cap, 2), np.int64)  # spins of i and j below the vertex
-    vkink = np.empty(cap, np.bool_)
-    parent = np.empty(4 * cap, np.int64)
-    spin = spin0.copy()
-    first_leg = np.full(n_sites, -1, np.int64)
-    open_leg = np.full(n_sites, -1, np.int64)
     p_cross = a / (a + b)
+    spin, first, open_node = sites[0], sites[1], sites[2]
+    spin[:] = spin0
+    first[:] = -1
+    open_node[:] = -1
     n, k = 0, 0
     s0, s1, s2, s3 = load(rng)  # the stream in registers for the hot loop (src.updates.rng)
     u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
@@ -116,107 +143,130 @@ def loop_update(rng, spin0, kbond, ktime, bonds, beta, a, b, axis, nearest, Jz, 
                 u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
                 if u64_to_uniform(u) * c >= density:
                     continue
-        if n == cap:
-            cap *= 2
-            vbond, vtime, vlegs, vkink = (
-                _grown(vbond, cap),
-                _grown(vtime, cap),
-                _grown(vlegs, cap),
-                _grown(vkink, cap),
-            )
-            parent = _grown(parent, 4 * cap)
+        if n == capacity:
+            return -1, 0  # before the stream, spin0 or the kinks are touched
         i, j = bonds[bond, 0], bonds[bond, 1]
-        vbond[n], vtime[n], vkink[n] = bond, t, kink
-        vlegs[n, 0], vlegs[n, 1] = spin[i], spin[j]
-        legs = 4 * n  # + 0 i below, 1 i above, 2 j below, 3 j above
-        # the graph joins the fresh legs in two pairs, each rooted at one of them
-        if cross:  # i below with j above, j below with i above
-            parent[legs], parent[legs + 3], parent[legs + 2], parent[legs + 1] = (
-                legs,
-                legs,
-                legs + 2,
-                legs + 2,
-            )
-        else:  # the two lower legs, the two upper legs
-            parent[legs], parent[legs + 2], parent[legs + 1], parent[legs + 3] = (
-                legs,
-                legs,
-                legs + 1,
-                legs + 1,
-            )
-        _join_leg(parent, first_leg, open_leg, i, legs, legs + 1)
-        _join_leg(parent, first_leg, open_leg, j, legs + 2, legs + 3)
+        vbond[n], vtime[n] = bond, t
+        vstate[n] = spin[i] * _SPIN_I + spin[j] * _SPIN_J + kink * _KINK + cross * _CROSS
+        lower, upper = 2 * n, 2 * n + 1
+        node[lower], node[upper] = lower, upper
+        _join(node, sites, i, lower, upper)
+        if cross:
+            _join(node, sites, j, upper, lower)
+        else:
+            _join(node, sites, j, lower, upper)
         if kink:
             spin[i] ^= 1
             spin[j] ^= 1
         n += 1
-    store(rng, s0, s1, s2, s3)
     for site in range(n_sites):  # close the world lines around the imaginary-time circle
-        if open_leg[site] >= 0:
-            _union(parent, open_leg[site], first_leg[site])
-    n_legs = 4 * n
-    loop_of = np.empty(n_legs, np.int64)  # loops numbered 0, 1, ... in the order of their first leg
-    number = np.full(n_legs, -1, np.int64)  # per root
-    n_loops = 0
-    for leg in range(n_legs):
-        root = _find(parent, leg)
-        if number[root] < 0:
-            number[root] = n_loops
-            n_loops += 1
-        loop_of[leg] = number[root]
-    flipped = np.zeros(n_loops, np.int64)  # whether each loop flips
-    if flip:
-        for loop in range(n_loops):
-            flipped[loop] = uniform(rng) < 0.5
-    new_spin0 = spin0.copy()
-    for site in range(n_sites):
-        if first_leg[site] >= 0:  # the segment across tau = 0 ends at the site's first lower leg
-            new_spin0[site] ^= flipped[loop_of[first_leg[site]]]
-        elif flip:  # a free world line is a loop of its own
-            new_spin0[site] ^= np.int64(uniform(rng) < 0.5)
-    # the graph as per-site rows of segments (counting sort by site keeps the time order)
+        if open_node[site] >= 0:
+            node[_find(node, open_node[site])] = _find(node, first[site])
+    # every node points at its root; every loop, named by its root or a free site's 2n + site, draws
+    # its flip from the top halves of draws (a bit each)
+    bits, n_bits = np.uint64(0), 0
+    for x in range(2 * n + n_sites):
+        if x < 2 * n:
+            root = _find(node, x)
+            node[x] = root
+            if root != x:
+                continue
+        elif first[x - 2 * n] >= 0:
+            continue
+        coin = 0
+        if flip:
+            if n_bits == 0:
+                u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+                bits, n_bits = u >> np.uint64(32), 32
+            coin = np.int64(bits & np.uint64(1))
+            bits >>= np.uint64(1)
+            n_bits -= 1
+        if x < 2 * n:
+            flipped[x] = coin
+        else:
+            spin[x - 2 * n] = spin0[x - 2 * n] ^ coin
+    for site in range(n_sites):  # the new spins at tau = 0 of the sites with vertices
+        if first[site] >= 0:
+            spin[site] = spin0[site] ^ flipped[node[first[site]]]
+    store(rng, s0, s1, s2, s3)
+    if measure:
+        loop_sums[:, : 2 * n] = 0.0
+    winding[:] = 0.0
+    m = 0
+    for v in range(n):
+        state, t = vstate[v], vtime[v]
+        kink, cross = (state & _KINK) >> 2, state & _CROSS
+        lower, upper = node[2 * v], node[2 * v + 1]
+        lower_j, upper_j = (upper, lower) if cross else (lower, upper)
+        below_i = (state & _SPIN_I) ^ flipped[lower]
+        above_i = (state & _SPIN_I) ^ kink ^ flipped[upper]
+        if below_i != above_i:  # a kink of the new configuration
+            kbond[m], ktime[m] = vbond[v], t
+            m += 1
+            winding[axis[vbond[v]]] += 1.0 if below_i == 1 else -1.0  # up spin hops i -> i + e
+        if measure:
+            below_j = ((state & _SPIN_J) >> 1) ^ flipped[lower_j]
+            above_j = ((state & _SPIN_J) >> 1) ^ kink ^ flipped[upper_j]
+            loop_sums[0, lower] += (below_i - 0.5) * t
+            loop_sums[0, upper] -= (above_i - 0.5) * t
+            loop_sums[0, lower_j] += (below_j - 0.5) * t
+            loop_sums[0, upper_j] -= (above_j - 0.5) * t
+            loop_sums[1, lower] += t
+            loop_sums[1, upper] -= t
+            loop_sums[1, lower_j] += t
+            loop_sums[1, upper_j] -= t
+    spin0[:] = spin
+    if measure:
+        _measure(beta, n, m, spin0, kbond, ktime, bonds, nearest, winding, Jz, node, loop_sums, sites, values)
+    return n, m
+
+
+@njit(cache=True)
+def _measure(beta, n, m, spin0, kbond, ktime, bonds, nearest, winding, Jz, node, loop_sums, sites, values):
+    """Close the loop sums with the segments across tau = 0 and evaluate the observables."""
+    first, label0 = sites[1], sites[2]
+    moment2, length2 = 0.0, 0.0
+    for site in range(len(spin0)):
+        if first[site] >= 0:
+            root = node[first[site]]
+            loop_sums[0, root] += (spin0[site] - 0.5) * beta
+            loop_sums[1, root] += beta
+            label0[site] = root
+        else:  # a free world line: magnetisation +-beta / 2, length beta
+            moment2 += beta * beta / 4
+            length2 += beta * beta
+            label0[site] = 2 * n + site
+    for x in range(2 * n):  # zero but at the roots
+        moment2 += loop_sums[0, x] * loop_sums[0, x]
+        length2 += loop_sums[1, x] * loop_sums[1, x]
+    diagonal = Jz / 4 * bond_spin_products(spin0, kbond[:m], ktime[:m], bonds, beta) if Jz != 0 else 0.0
+    observable_values(values, beta, spin0, m, diagonal, moment2, length2, label0, nearest, winding)
+
+
+@njit(cache=True)
+def graph_segments(n_sites, bonds, n, vbond, vtime, vstate, node, flipped):
+    """The graph of the last update (n vertices) as the world-line segments of
+    src.quantum.estimators: offsets (N + 1) into per-site rows, per segment its start time, loop
+    label (its root, < 2n; a free site is the loop 2n + site) and spin."""
     offsets = np.zeros(n_sites + 1, np.int64)
     for v in range(n):
         offsets[bonds[vbond[v], 0] + 1] += 1
         offsets[bonds[vbond[v], 1] + 1] += 1
     offsets = np.cumsum(offsets)
-    fill = offsets[:-1].copy()
+    fill = offsets[:-1].copy()  # a counting sort by site keeps the time order
     seg_time = np.empty(2 * n)
     seg_label = np.empty(2 * n, np.int64)
     seg_spin = np.empty(2 * n, np.int64)
-    new_kink = np.zeros(n, np.bool_)
-    winding = np.zeros(nearest.shape[0])
     for v in range(n):
-        legs = 4 * v
-        below_i = vlegs[v, 0] ^ flipped[loop_of[legs]]
-        above_i = vlegs[v, 0] ^ vkink[v] ^ flipped[loop_of[legs + 1]]
-        above_j = vlegs[v, 1] ^ vkink[v] ^ flipped[loop_of[legs + 3]]
-        if below_i != above_i:
-            new_kink[v] = True
-            winding[axis[vbond[v]]] += 1.0 if below_i == 1 else -1.0  # up spin hops i -> i + e
-        for end in range(2):
+        state = vstate[v]
+        kink = (state & _KINK) >> 2
+        upper_j = node[2 * v] if state & _CROSS else node[2 * v + 1]
+        for end in range(2):  # bit `end` of the state is the spin of that end below the vertex
+            upper = node[2 * v + 1] if end == 0 else upper_j
             site = bonds[vbond[v], end]
             row = fill[site]
             fill[site] += 1
             seg_time[row] = vtime[v]
-            seg_label[row] = loop_of[legs + 2 * end + 1]
-            seg_spin[row] = above_i if end == 0 else above_j
-    kbond_new, ktime_new = vbond[:n][new_kink[:n]], vtime[:n][new_kink[:n]]
-    values = np.empty(0)
-    if measure:
-        values = measurements(
-            beta,
-            offsets,
-            seg_time,
-            seg_label,
-            seg_spin,
-            n_loops,
-            new_spin0,
-            kbond_new,
-            ktime_new,
-            bonds,
-            nearest,
-            winding,
-            Jz,
-        )
-    return new_spin0, kbond_new, ktime_new, winding, offsets, seg_time, seg_label, seg_spin, n_loops, values
+            seg_label[row] = upper
+            seg_spin[row] = ((state >> end) & 1) ^ kink ^ flipped[upper]
+    return offsets, seg_time, seg_label, seg_spin
