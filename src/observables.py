@@ -28,22 +28,30 @@ def _energy_from_corr_nn(model: ModelSpec, corr_nn):
     return -2.0 * model.J * corr_nn
 
 
+def _corr_nn_from_energy(model: ModelSpec, energy):
+    """The inverse of _energy_from_corr_nn."""
+    delta = -energy / (2.0 * model.J)
+    return (model.q * delta - 1.0) / (model.q - 1) if model.name == "potts" else delta
+
+
 def energy_per_site(model: ModelSpec, state, xp):
     """E/N of every replica of a batch (R, L, L)."""
     corr = correlation_configuration(model, state, 1, xp).astype(xp.float64)
     return _energy_from_corr_nn(model, corr.reshape(state.shape[0], -1).mean(axis=1))
 
 
-def observables(model: ModelSpec, state, graph: Graph, xp) -> dict:
-    """The observables of a batch state (R, L, L) with its current graph."""
+def observables(model: ModelSpec, state, graph: Graph, xp, energy=None) -> dict:
+    """The observables of a batch state (R, L, L) with its current graph. energy: E/N of every
+    replica where the caller has it already (replica exchange needs it too), else computed."""
     R = state.shape[0]
     n = model.n_sites
     out = {}
-    corr = correlation_configuration(model, state, 1, xp).astype(xp.float64)
-    corr_nn = corr.reshape(R, -1).mean(axis=1)
+    if energy is None:
+        energy = energy_per_site(model, state, xp)
+    out["energy"] = energy
+    corr_nn = _corr_nn_from_energy(model, energy)
     out["corr_nn"] = corr_nn
     out["improved_nn"] = improved_configuration(model, state, graph, 1, xp).reshape(R, -1).mean(axis=1)
-    out["energy"] = _energy_from_corr_nn(model, corr_nn)
     if model.name == "potts":
         counts = xp.stack([(state == a).reshape(R, -1).sum(axis=1) for a in range(model.q)], axis=1)
         rho = counts.astype(xp.float64) / n

@@ -56,6 +56,7 @@ class Sampler:
             overrelax=overrelax,
             metropolis_window=metropolis_window,
         )
+        self._current_energies = None  # of the current configurations, once computed
 
     @property
     def temperatures(self) -> np.ndarray:
@@ -67,25 +68,39 @@ class Sampler:
         self.backend.betas = self.backend.xp.asarray(betas) if self.backend.xp is not np else betas
 
     def exchange_weights(self) -> np.ndarray:
-        """(R, 2) host array: what replica exchange needs of every chain (src.parallel.exchange)."""
-        return self.backend.exchange_weights()
+        """(R, 2) host array: what replica exchange needs of every chain (src.parallel.exchange):
+        for classical chains the total energy and 0 (the expansion order of quantum chains)."""
+        if self.model.quantum:
+            return self.backend.exchange_weights()
+        energies = self._energies()
+        return np.stack([energies, np.zeros_like(energies)], axis=1)
+
+    def _energies(self) -> np.ndarray:
+        """Total energies of the current configurations, computed once for a measurement and the
+        exchange that follows it (they cost as much as a fast sweep)."""
+        if self._current_energies is None:
+            self._current_energies = self.backend.energies()
+        return self._current_energies
 
     def chain_state(self) -> dict:
         return self.backend.chain_state()
 
     def load_chain_state(self, d: dict) -> None:
         self.backend.load_chain_state(d)
+        self._current_energies = None
 
     def sweep(self, n_sweeps: int = 1, tune: bool = False):
         """n_sweeps sweeps of every replica; tune=True (thermalisation only) lets the update adapt
         its parameters (Wolff clusters per sweep), which are then frozen while measuring."""
         self.backend.sweep(n_sweeps, tune=tune)
+        self._current_energies = None
 
     def measure(self) -> dict[str, np.ndarray]:
         if self.model.quantum:
             return self.backend.measure()
         xp = self.backend.xp
-        obs = observables(self.model, self.backend.lattice_state(), self.backend.graph(), xp)
+        energy = xp.asarray(self._energies() / self.model.n_sites)
+        obs = observables(self.model, self.backend.lattice_state(), self.backend.graph(), xp, energy)
         return {k: to_host(v) for k, v in obs.items()}
 
     def snapshot(self, names, distance: int) -> dict[str, np.ndarray]:

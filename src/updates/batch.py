@@ -30,9 +30,3 @@ class BatchBackend:
         # Wolff clusters per sweep (host array): set during thermalisation (tune=True) so that a
         # sweep flips about N spins, then held fixed while measuring.
         self.wolff = WolffClustersPerSweep(len(self.ids), model.n_sites)
-
-    def exchange_weights(self) -> np.ndarray:
-        """(R, 2): the total energy of every replica and 0, the expansion order that quantum
-        chains add to their weight (src.parallel.exchange)."""
-        energies = self.energies()
-        return np.stack([energies, np.zeros_like(energies)], axis=1)
