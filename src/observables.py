@@ -40,9 +40,10 @@ def energy_per_site(model: ModelSpec, state, xp):
     return _energy_from_corr_nn(model, corr.reshape(state.shape[0], -1).mean(axis=1))
 
 
-def observables(model: ModelSpec, state, graph: Graph, xp, energy=None) -> dict:
-    """The observables of a batch state (R, L, L) with its current graph. energy: E/N of every
-    replica where the caller has it already (replica exchange needs it too), else computed."""
+def observables(model: ModelSpec, state, graph: Graph | None, xp, energy=None) -> dict:
+    """The observables of a batch state (R, L, L) with its current graph; without a graph, all but
+    improved_nn (which needs the clusters). energy: E/N of every replica where the caller has it
+    already (replica exchange needs it too), else computed."""
     R = state.shape[0]
     n = model.n_sites
     out = {}
@@ -51,7 +52,8 @@ def observables(model: ModelSpec, state, graph: Graph, xp, energy=None) -> dict:
     out["energy"] = energy
     corr_nn = _corr_nn_from_energy(model, energy)
     out["corr_nn"] = corr_nn
-    out["improved_nn"] = improved_configuration(model, state, graph, 1, xp).reshape(R, -1).mean(axis=1)
+    if graph is not None:
+        out["improved_nn"] = improved_configuration(model, state, graph, 1, xp).reshape(R, -1).mean(axis=1)
     if model.name == "potts":
         counts = xp.stack([(state == a).reshape(R, -1).sum(axis=1) for a in range(model.q)], axis=1)
         rho = counts.astype(xp.float64) / n

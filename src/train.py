@@ -1,9 +1,11 @@
 """Entry point: python -m src.train CONFIG [--set key=value ...] [--overwrite] [--resume] [--quiet]
 
-Trains a phase classifier on snapshots of run files (docs/training.md). One process by default;
-under torchrun (or srun with MASTER_ADDR/MASTER_PORT) every process is one DDP rank. SIGUSR1,
-SIGTERM or SIGINT make the run checkpoint at the next step and exit with status 3; `--resume`
-continues it. Bad input is reported as one line with exit status 2, and no output is touched.
+Trains a network on the snapshots of run files: a phase classifier (docs/training.md), or with
+`task: superres` a super-resolution network, the inverse RG step (docs/rg.md). One process by
+default; under torchrun (or srun with MASTER_ADDR/MASTER_PORT) every process is one DDP rank.
+SIGUSR1, SIGTERM or SIGINT make the run checkpoint at the next step and exit with status 3;
+`--resume` continues it. Bad input is reported as one line with exit status 2, and no output is
+touched.
 """
 
 from __future__ import annotations
@@ -15,16 +17,36 @@ from src import signals
 
 signals.install()  # before the heavy imports: a signal during start-up must not kill the rank
 
+from src import config as run_config  # noqa: E402
 from src.cli import add_run_options, overrides  # noqa: E402
-from src.ml.config import load  # noqa: E402
+from src.ml import config as classify_config  # noqa: E402
+from src.ml.classification import Classification  # noqa: E402
 from src.ml.distributed import env_ranks, leave  # noqa: E402
 from src.ml.errors import USER_ERRORS, RankError  # noqa: E402
 from src.ml.trainer import Checkpointed, train  # noqa: E402
+from src.rg import config as superres_config  # noqa: E402
+from src.rg.training import SuperResolutionTask  # noqa: E402
+
+# the config's `task` key -> (its schema's validate, what the run learns)
+TASKS = {
+    "classify": (classify_config.validate, Classification),
+    "superres": (superres_config.validate, SuperResolutionTask),
+}
+
+
+def load(path, overrides=()):
+    """(the validated config, its task) of a YAML file; `task` defaults to classify."""
+    raw = run_config.read(path, overrides)
+    name = raw.get("task", "classify") if isinstance(raw, dict) else "classify"
+    if name not in TASKS:
+        raise run_config.ConfigError(f"config key 'task': must be one of {', '.join(TASKS)} (got {name!r})")
+    validate, task = TASKS[name]
+    return validate(raw), task
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m src.train", description=__doc__.splitlines()[0])
-    p.add_argument("config", help="YAML config (see configs/train_*.yaml)")
+    p.add_argument("config", help="YAML config (see configs/train_*.yaml, configs/superres_*.yaml)")
     add_run_options(
         p,
         set_example="training.epochs=5",
@@ -39,8 +61,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     root = env_ranks()[0] == 0
     try:
-        config = load(args.config, overrides(args))
-        train(config, overwrite=args.overwrite, resume=args.resume, show_progress=not args.quiet)
+        config, task = load(args.config, overrides(args))
+        train(config, task=task, overwrite=args.overwrite, resume=args.resume, show_progress=not args.quiet)
     except Checkpointed:
         if root:
             print(f"checkpointed to {config.output}; continue with --resume", file=sys.stderr)

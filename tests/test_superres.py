@@ -1,28 +1,25 @@
-"""Super-resolution networks (src/rg/superres.py): translation covariance, seeded sampling, model
-files, and a tiny training on nearly ordered Ising configurations (T = 1.5, L = 8)."""
+"""Super-resolution networks (src/rg/superres.py): translation covariance, seeded sampling, the
+loss, model files. Training and generated files: tests/test_superres_train.py."""
 
 import numpy as np
 import pytest
 import torch
 
-from src.rg import block_majority
 from src.rg.superres import (
     SuperResolution,
+    agreement,
     encode,
     generate,
     labels_of,
     load_superres,
+    losses,
     probabilities,
-    run_file_pairs,
+    random_stream,
     sample,
     save_superres,
     superres_spec,
-    train,
+    training_pairs,
 )
-from src.storage.reader import RunFile
-from tests.helpers import sample_runs
-
-N_TRAIN = 150  # of the 200 snapshots per temperature; the rest are held out
 
 SPECS = {
     "ising spin": superres_spec("ising", "spin", channels=(8, 8)),
@@ -40,29 +37,6 @@ def random_configs(spec, n, L, seed=0):
     return (2 * rng.integers(0, 2, size=(n, L, L)) - 1).astype(np.int8)
 
 
-@pytest.fixture(scope="module")
-def run_file(tmp_path_factory):
-    settings = [
-        "model.L=8",
-        "temperatures=[1.5, 3.5]",
-        "sweeps.measure=400",
-        "snapshots.every=2",
-        "snapshots.representations=[spin,fk_bonds,improved]",
-    ]
-    return sample_runs(tmp_path_factory.mktemp("superres"), {"ising": settings})["ising"]
-
-
-@pytest.fixture(scope="module")
-def trained_spin_network(run_file):
-    torch.manual_seed(0)
-    spec = superres_spec("ising", "spin", channels=(16, 16))
-    inputs, targets = run_file_pairs(run_file, spec, temperature_index=0)
-    network = train(
-        SuperResolution(spec), inputs[:N_TRAIN], targets[:N_TRAIN], epochs=20, batch_size=16, lr=3e-3
-    )
-    return network, inputs[N_TRAIN:]
-
-
 @pytest.mark.parametrize("name", SPECS)
 def test_shapes_and_translation_covariance(name):
     """Shifting the input by one coarse site shifts every output probability by two fine sites."""
@@ -76,13 +50,31 @@ def test_shapes_and_translation_covariance(name):
     assert torch.allclose(shifted, probs.roll(shifts=(2, -2), dims=(-2, -1)), atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["ising spin", "potts spin"])
+def test_spin_networks_commute_with_the_global_symmetry(name):
+    """Flipping the Ising spins, or permuting the Potts labels, of the input does the same to the
+    output probabilities: exactly, for any weights."""
+    spec = SPECS[name]
+    torch.manual_seed(6)
+    network = SuperResolution(spec)
+    labels = random_configs(spec, 3, 6)
+    probs = probabilities(network, encode(labels, spec))
+    if spec["model"] == "ising":
+        flipped = probabilities(network, encode(-labels, spec))
+        torch.testing.assert_close(flipped, 1 - probs, rtol=0, atol=1e-6)
+        return
+    for relabel in ([1, 2, 0], [0, 2, 1], [2, 1, 0]):
+        moved = probabilities(network, encode(np.array(relabel, dtype=np.int8)[labels], spec))
+        torch.testing.assert_close(moved[:, relabel], probs, rtol=0, atol=1e-6)
+
+
 @pytest.mark.parametrize("name", SPECS)
 def test_sampling_is_seeded(name):
     spec = SPECS[name]
     torch.manual_seed(2)
     network = SuperResolution(spec)
-    coarse = random_configs(spec, 4, 4)
-    first, again, other = (generate(network, coarse, 2, seed) for seed in (5, 5, 6))
+    coarse = labels_of(random_configs(spec, 4, 4), spec)
+    first, again, other = (generate(network, coarse, 2, random_stream(network, seed)) for seed in (5, 5, 6))
     shape = (4, 2, 16, 16) if spec["target"] == "fk_bonds" else (4, 16, 16)
     assert first[1].shape == shape
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
@@ -112,29 +104,23 @@ def test_save_and_load(tmp_path):
     assert torch.equal(probabilities(loaded, inputs), probabilities(network, inputs))
 
 
-def test_fine_spins_follow_the_block_spin(trained_spin_network):
-    """Nearly ordered (T = 1.5): on held-out blocks the fine spins take the block's value."""
-    network, held_out = trained_spin_network
-    p_up = probabilities(network, held_out)
-    block = held_out.repeat_interleave(2, dim=-1).repeat_interleave(2, dim=-2)
-    p_agree = torch.where(block > 0, p_up, 1 - p_up)
-    assert p_agree.mean() > 0.9
-
-
-def test_generation_keeps_the_order(run_file, trained_spin_network):
-    network, _ = trained_spin_network
-    with RunFile(run_file) as run:
-        coarse = block_majority(run.snapshots("spin", 0)[N_TRAIN:])
-    sizes = generate(network, coarse, 2, seed=0)
-    assert [s.shape[1:] for s in sizes] == [(8, 8), (16, 16)]
-    assert np.abs(sizes[-1].mean(axis=(1, 2))).mean() > 0.8
-
-
-def test_bond_network_learns_the_bond_density(run_file):
-    """The graph side: predicted occupation of held-out fine bonds matches their density."""
-    torch.manual_seed(4)
-    spec = SPECS["bonds"]
-    inputs, targets = run_file_pairs(run_file, spec, temperature_index=1)
-    network = train(SuperResolution(spec), inputs[:N_TRAIN], targets[:N_TRAIN], epochs=10, batch_size=16)
-    density = targets[N_TRAIN:].mean()
-    assert abs(probabilities(network, inputs[N_TRAIN:]).mean() - density) < 0.05
+@pytest.mark.parametrize("name", SPECS)
+def test_loss_is_the_cross_entropy_per_variable(name):
+    """losses: the mean over a configuration's variables of -log P(its value); agreement: the
+    fraction of variables whose most likely value is the target's."""
+    spec = SPECS[name]
+    torch.manual_seed(5)
+    network = SuperResolution(spec)
+    configs = random_configs(spec, 3, 8)
+    inputs, targets = training_pairs(configs, spec)
+    logits = network(inputs)
+    probs = probabilities(network, inputs)
+    if spec["model"] == "potts":
+        p_target = probs.gather(1, targets[:, None])[:, 0]
+    else:
+        p_target = torch.where(targets > 0.5, probs, 1 - probs)
+    expected = -p_target.log().flatten(1).mean(dim=1)
+    torch.testing.assert_close(losses(logits, targets, spec), expected, rtol=1e-5, atol=1e-6)
+    likely = probs.argmax(dim=1) if spec["model"] == "potts" else (probs > 0.5).float()
+    same = (likely == targets).flatten(1).float().mean(dim=1)
+    torch.testing.assert_close(agreement(logits, targets, spec), same)

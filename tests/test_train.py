@@ -15,6 +15,14 @@ import pytest
 import torch
 import yaml
 from helpers import sample_runs
+from training_helpers import (  # noqa: F401 (single_process: an autouse fixture)
+    LAUNCH_VARS,
+    ONE_THREAD,
+    ROOT,
+    assert_same_parameters,
+    single_process,
+    torchrun_train,
+)
 
 from src import signals
 from src.ml.config import validate
@@ -29,12 +37,6 @@ from src.ml.trainer import Checkpointed, Trainer, train
 from src.models.spec import ModelSpec
 from src.storage.reader import RunFile
 from src.train import main
-
-ROOT = Path(__file__).resolve().parents[1]
-LAUNCH_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID")
-# one thread per process: the test machines have few cores, and two ranks share them
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-torch.set_num_threads(1)
 
 # name: (model options, temperatures, representations, sweeps.measure); two snapshots per 2 sweeps
 RUNS = {
@@ -58,14 +60,6 @@ def files(tmp_path_factory):
     return sample_runs(tmp_path_factory.mktemp("runs"), settings)
 
 
-@pytest.fixture(autouse=True)
-def single_process(monkeypatch):
-    """In-process runs are one process, whatever launcher runs the tests."""
-    for var in LAUNCH_VARS:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(signals, "received", 0)
-
-
 def raw_config(files, output, representation="improved", kind="cnn", epochs=3) -> dict:
     network = {"kind": kind, **({"channels": [8]} if kind == "cnn" else {"hidden": 32})}
     return {
@@ -82,14 +76,6 @@ def raw_config(files, output, representation="improved", kind="cnn", epochs=3) -
 
 def quiet_train(raw: dict, **options):
     return train(validate(raw), show_progress=False, log=lambda *a: None, **options)
-
-
-def assert_same_parameters(a: dict, b: dict, rtol=0.0):
-    """Equal within rtol relative to each tensor's largest entry (0: bit for bit)."""
-    assert a.keys() == b.keys()
-    for k in a:
-        scale = rtol * b[k].abs().max().item()
-        torch.testing.assert_close(a[k], b[k], rtol=rtol, atol=scale, msg=lambda m, k=k: f"{k}: {m}")
 
 
 # -- networks, encodings, data ----------------------------------------------------------------
@@ -199,15 +185,7 @@ def test_two_processes_take_the_steps_of_one(files, tmp_path):
 def test_torchrun_runs_the_command_line(files, tmp_path):
     raw = raw_config([files["ising8"]], tmp_path / "ddp", epochs=1)
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
-    res = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
-        + ["-m", "src.train", str(tmp_path / "c.yaml"), "--quiet"],
-        cwd=ROOT,
-        env={**os.environ, **ONE_THREAD},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    res = torchrun_train(tmp_path / "c.yaml")
     assert res.returncode == 0, res.stderr
     assert "on 2 process(es)" in res.stdout
     ddp, _ = load_model(tmp_path / "ddp" / "last.pt")

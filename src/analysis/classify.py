@@ -24,6 +24,8 @@ import numpy as np
 
 from src.analysis.crossing import NoCrossing, level_crossing
 from src.analysis.fss import Extrapolation, extrapolate, scaling_variable
+from src.analysis.plotting import pyplot, save
+from src.analysis.references import literature_tc, model_label
 from src.ml.encoding import channels, encode
 from src.models.spec import ModelSpec
 from src.stats.derived import format_value_error
@@ -32,10 +34,9 @@ from src.storage.reader import RunFile, RunFileError
 N_BLOCKS = 50
 N_RESAMPLES = 200
 BATCH = 512
+
+
 # critical temperatures at J = 1 (T_BKT for xy and quantum_xy), by (model, q); they scale with J
-LITERATURE_TC = {("ising", 2): 2.269185, ("xy", 2): 0.8929, ("quantum_xy", 2): 0.3427, ("potts", 3): 0.994973}
-
-
 class ClassifyError(ValueError):
     """A network or a choice that does not fit the evaluation; one-line message."""
 
@@ -74,15 +75,6 @@ def _window_bounds(window: dict) -> tuple[float, float]:
 def class_name(labels: dict, k: int) -> str:
     names = labels.get("names")
     return names[k] if names else f"class {k}"
-
-
-def model_label(model: ModelSpec) -> str:
-    return f"{model.name} q={model.q}" if model.name in ("potts", "clock") else model.name
-
-
-def literature_tc(model: ModelSpec) -> float | None:
-    value = LITERATURE_TC.get((model.name, model.q))
-    return None if value is None else value * model.J
 
 
 def check_fit(path, run: RunFile, meta: dict) -> None:
@@ -211,24 +203,8 @@ def write_csv(curves, path: Path) -> None:
                 writer.writerow([c["path"], model_label(c["model"]), c["L"], *(f"{v:.8g}" for v in row)])
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> None:
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    _pyplot().close(fig)
-
-
 def plot_outputs(curves, output_name: str, path: Path) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.6))
     for c in curves:
         ax.errorbar(c["T"], c["output"], c["error"], marker="o", ms=3, capsize=2, label=f"L = {c['L']}")
@@ -236,11 +212,11 @@ def plot_outputs(curves, output_name: str, path: Path) -> None:
     ax.set_xlabel("T / J")
     ax.set_ylabel(f"network output P({output_name})")
     ax.legend(frameon=False)
-    _save(fig, path)
+    save(fig, path)
 
 
 def plot_extrapolation(curves, fit: Extrapolation, path: Path) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     crossed = [c for c in curves if c["crossing"] is not None]
     x = scaling_variable([c["L"] for c in crossed], fit.form, fit.nu)
     T_x, error = np.array([c["crossing"] for c in crossed]).T
@@ -254,4 +230,4 @@ def plot_extrapolation(curves, fit: Extrapolation, path: Path) -> None:
     ax.set_xlabel("1 / ln²L" if fit.form == "bkt" else f"L^(-1/ν), ν = {fit.nu:g}")
     ax.set_ylabel("T_x / J")
     ax.legend(frameon=False)
-    _save(fig, path)
+    save(fig, path)

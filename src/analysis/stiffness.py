@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from src.analysis.crossing import level_crossing
+from src.analysis.plotting import pyplot, save
 from src.storage.reader import RunFile, RunFileError
 
 
@@ -27,11 +28,7 @@ def stiffness_curves(paths) -> list[dict]:
 
 
 def plot_stiffness(curves, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.6))
     for c in curves:
         ax.errorbar(c["T"], c["rho"], c["err"], marker="o", ms=3, capsize=2, label=f"L = {c['L']}")
@@ -40,7 +37,4 @@ def plot_stiffness(curves, out: Path) -> None:
     ax.set_xlabel("T / J")
     ax.set_ylabel("spin stiffness ρ_s")
     ax.legend(frameon=False)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
+    save(fig, out)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Literal
 
 import yaml
@@ -21,14 +20,16 @@ RESUMABLE_KEYS = (("data", "workers"), ("training", "epochs"))
 TEMPERATURE_RTOL = 1e-9  # window bounds include temperatures this close to them
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """A config section: unknown keys are errors."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class DataConfig(_Strict):
+class FilesConfig(Strict):
+    """The `data` keys of every training task: the run files and how they are read."""
+
     files: list[str] = Field(min_length=1, description="run files of src.sample")
-    representation: Literal["spin", "correlation", "fk_bonds", "improved"]
-    mixed_models: bool = Field(default=False, description="allow files of different models")
     workers: int = Field(default=2, ge=0, description="data-loading processes per rank")
 
     @model_validator(mode="after")
@@ -39,7 +40,12 @@ class DataConfig(_Strict):
         return self
 
 
-class Window(_Strict):
+class DataConfig(FilesConfig):
+    representation: Literal["spin", "correlation", "fk_bonds", "improved"]
+    mixed_models: bool = Field(default=False, description="allow files of different models")
+
+
+class Window(Strict):
     """Temperatures min <= T <= max (a missing bound is open) belong to `class`."""
 
     min: float | None = None
@@ -67,7 +73,7 @@ class Window(_Strict):
         )
 
 
-class LabelsConfig(_Strict):
+class LabelsConfig(Strict):
     windows: list[Window] = Field(min_length=2)
     names: list[str] | None = Field(default=None, description="a name for each class, e.g. ordered")
 
@@ -95,7 +101,7 @@ class LabelsConfig(_Strict):
         return next((w.class_ for w in self.windows if w.contains(temperature)), None)
 
 
-class NetworkConfig(_Strict):
+class NetworkConfig(Strict):
     kind: Literal["fcn", "cnn"]
     hidden: int = Field(default=100, ge=1, description="fcn: units of the hidden layer")
     channels: list[int] = Field(default=[16, 32], min_length=1, description="cnn: channels per conv layer")
@@ -120,7 +126,7 @@ class NetworkConfig(_Strict):
         return self.activation or ("sigmoid" if self.kind == "fcn" else "relu")
 
 
-class TrainingConfig(_Strict):
+class TrainingConfig(Strict):
     epochs: int = Field(default=20, ge=1)
     batch_size: int = Field(default=256, ge=1, description="global: summed over all processes")
     lr: float = Field(default=1e-3, gt=0)
@@ -139,12 +145,8 @@ class TrainingConfig(_Strict):
         return self
 
 
-class TrainConfig(_Strict):
-    data: DataConfig
-    labels: LabelsConfig
-    network: NetworkConfig
-    training: TrainingConfig = TrainingConfig()
-    output: str = "results/train"
+class RunConfig(Strict):
+    """What every training task's config has: `data` (a FilesConfig), `training`, `output`."""
 
     def as_dict(self) -> dict:
         return self.model_dump(mode="json", by_alias=True)
@@ -157,13 +159,18 @@ class TrainConfig(_Strict):
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
 
 
+class TrainConfig(RunConfig):
+    task: Literal["classify"] = "classify"
+    data: DataConfig
+    labels: LabelsConfig
+    network: NetworkConfig
+    training: TrainingConfig = TrainingConfig()
+    output: str = "results/train"
+
+
 def validate(raw) -> TrainConfig:
     return run_config.validate(raw, TrainConfig)
 
 
-def load(path: str | Path, overrides=()) -> TrainConfig:
-    return validate(run_config.read(path, overrides))
-
-
-def dump(config: TrainConfig) -> str:
+def dump(config: RunConfig) -> str:
     return yaml.safe_dump(config.as_dict(), sort_keys=False)

@@ -49,6 +49,17 @@ class SnapshotIndex:
         return np.flatnonzero(np.r_[True, change])
 
 
+def snapshot_index(sources: list[Source], rows) -> SnapshotIndex:
+    """Every snapshot of the given (file, temperature row, label) rows."""
+    counts = [sources[f].n_snapshots for f, _, _ in rows]
+    return SnapshotIndex(
+        file=np.repeat([f for f, _, _ in rows], counts).astype(np.int32),
+        temperature=np.repeat([t for _, t, _ in rows], counts).astype(np.int32),
+        snapshot=np.concatenate([np.arange(n) for n in counts]).astype(np.int64),
+        label=np.repeat([c for _, _, c in rows], counts).astype(np.int64),
+    )
+
+
 def labelled_index(sources: list[Source], labels: LabelsConfig) -> SnapshotIndex:
     """Every snapshot at a temperature inside one of the windows of `labels` (a LabelsConfig)."""
     rows = [
@@ -62,13 +73,7 @@ def labelled_index(sources: list[Source], labels: LabelsConfig) -> SnapshotIndex
             raise TrainError(
                 f"config key 'labels.windows.{i}': no temperature of the files in {w.describe()}"
             )
-    counts = [sources[f].n_snapshots for f, _, _ in rows]
-    return SnapshotIndex(
-        file=np.repeat([f for f, _, _ in rows], counts).astype(np.int32),
-        temperature=np.repeat([t for _, t, _ in rows], counts).astype(np.int32),
-        snapshot=np.concatenate([np.arange(n) for n in counts]).astype(np.int64),
-        label=np.repeat([c for _, _, c in rows], counts).astype(np.int64),
-    )
+    return snapshot_index(sources, rows)
 
 
 def split(index: SnapshotIndex, val_fraction: float, seed: int) -> tuple[SnapshotIndex, SnapshotIndex]:
@@ -89,8 +94,9 @@ def split(index: SnapshotIndex, val_fraction: float, seed: int) -> tuple[Snapsho
 
 
 class SnapshotDataset(torch.utils.data.Dataset):
-    """dataset[i] -> (x (C, L, L), label); dataset[[i, j, ...]] -> (x (n, C, L, L), labels (n,)) for
-    positions of one lattice size. x is float32 in the encoding of src.ml.encoding."""
+    """dataset[i] -> (x, y) of one snapshot; dataset[[i, j, ...]] -> (x, y) of the batch, stacked, for
+    positions of one lattice size. Here x is the float32 (C, L, L) encoding of src.ml.encoding and y
+    the class label; subclasses turn snapshots into other (input, target) pairs (`pairs`)."""
 
     def __init__(self, sources: list[Source], representation: str, index: SnapshotIndex):
         self.sources, self.representation, self.index = sources, representation, index
@@ -110,6 +116,10 @@ class SnapshotDataset(torch.utils.data.Dataset):
             self._datasets[f] = (run, run.snapshot_dataset(self.representation))
         return self._datasets[f][1]
 
+    def pairs(self, stored: np.ndarray, source: Source, labels: np.ndarray):
+        """(network input, target) tensors of snapshots as stored in one file, with their labels."""
+        return torch.from_numpy(encode(stored, source.model, self.representation)), torch.from_numpy(labels)
+
     def __getitem__(self, i):
         if np.ndim(i) == 0:
             x, y = self[[int(i)]]
@@ -123,7 +133,7 @@ class SnapshotDataset(torch.utils.data.Dataset):
         for start, stop in zip(starts, np.r_[starts[1:], len(ix)]):
             f, t, snaps = ix.file[start], ix.temperature[start], ix.snapshot[start:stop]
             block = self._dataset(f)[t, snaps[0] : snaps[-1] + 1]
-            parts.append(encode(block[snaps - snaps[0]], self.sources[f].model, self.representation))
-        x = np.empty((len(positions), *parts[0].shape[1:]), dtype=np.float32)
-        x[order] = np.concatenate(parts)
-        return torch.from_numpy(x), torch.from_numpy(self.index.label[positions])
+            parts.append(self.pairs(block[snaps - snaps[0]], self.sources[f], ix.label[start:stop]))
+        asked = torch.from_numpy(np.argsort(order))  # from sorted positions back to the order asked for
+        x, y = (torch.cat(p)[asked] for p in zip(*parts))
+        return x, y

@@ -13,7 +13,7 @@ import csv
 import os
 from pathlib import Path
 
-from src.ml.config import TrainConfig, dump
+from src.ml.config import RunConfig, dump
 from src.ml.errors import TrainError
 
 CONFIG, METRICS, BEST, LAST, CHECKPOINT = "config.yaml", "metrics.csv", "best.pt", "last.pt", "checkpoint.pt"
@@ -40,7 +40,7 @@ def clear(out: Path) -> None:
         (out / name).unlink(missing_ok=True)
 
 
-def write_config(out: Path, config: TrainConfig) -> None:
+def write_config(out: Path, config: RunConfig) -> None:
     _replace_text(out / CONFIG, dump(config))
 
 

@@ -1,9 +1,11 @@
-"""One training run, on every rank: data, network, DDP, the epoch loop, checkpoints and resuming.
+"""One training run, on every rank: batches, network, DDP, the epoch loop, checkpoints and resuming.
 
-Every rank reads the file metadata and builds the same network from the seed; the ranks agree
-that the input is good before anything is written (src.ml.distributed.agree). Each step is one
-global batch shared among the ranks (src.ml.sampler), so the parameters do not depend on the
-number of processes. Rank 0 writes the output folder (src.ml.outputs).
+What is learnt from which snapshots is the run's task (src.ml.task: classification by default,
+super-resolution in src.rg.training); the rest is common to all tasks. Every rank reads the file
+metadata and builds the same network from the seed; the ranks agree that the input is good before
+anything is written (src.ml.distributed.agree). Each step is one global batch shared among the
+ranks (src.ml.sampler), so the parameters do not depend on the number of processes. Rank 0 writes
+the output folder (src.ml.outputs).
 """
 
 from __future__ import annotations
@@ -14,22 +16,20 @@ from functools import cached_property
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from src import signals
 from src.ml import outputs
-from src.ml.config import TrainConfig
-from src.ml.dataset import SnapshotDataset, SnapshotIndex, labelled_index, split
+from src.ml.classification import Classification
+from src.ml.config import RunConfig
+from src.ml.dataset import SnapshotIndex
 from src.ml.distributed import Dist, agree, setup, teardown
-from src.ml.encoding import channels, describe
 from src.ml.errors import USER_ERRORS, TrainError
-from src.ml.networks import build_network, network_spec
 from src.ml.sampler import BlockBatchSampler
-from src.ml.sources import read_sources
-from src.ml.store import atomic_save, cpu_state_dict, read, save_model
+from src.ml.store import atomic_save, cpu_state_dict, read
+from src.ml.task import Task
 from src.progress import progress
 from src.provenance import provenance
 
@@ -62,38 +62,23 @@ class Trainer:
     """This rank's part of a run. Building it reads only metadata, so bad input stops the run
     before any output is touched."""
 
-    def __init__(self, config: TrainConfig, d: Dist, say):
+    def __init__(self, config: RunConfig, d: Dist, say, task: type[Task]):
         self.config, self.d, self.out, self.say = config, d, Path(config.output), say
-        data, tc = config.data, config.training
-        self.sources = read_sources(data.files, data.representation, data.mixed_models)
-        self.sizes = sorted({s.model.L for s in self.sources})
-        if config.network.kind == "fcn" and len(self.sizes) > 1:
-            raise TrainError(
-                f"config key 'network.kind': fcn takes one lattice size, the files have "
-                f"L = {', '.join(map(str, self.sizes))} (cnn takes several)"
-            )
-        self.train_index, self.val_index = split(
-            labelled_index(self.sources, config.labels), tc.val_fraction, tc.seed
-        )
-        self.train_sampler = self._sampler(self.train_index, shuffle=True)
-        self.val_sampler = self._sampler(self.val_index, shuffle=False)
-        self.train_loader = self._loader(self.train_index, self.train_sampler)
-        self.val_loader = self._loader(self.val_index, self.val_sampler)
-        self.spec = network_spec(
-            config.network,
-            channels(self.sources[0].model, data.representation),
-            config.labels.n_classes,
-            self.sizes[0],
-        )
+        tc = config.training
+        self.task = task(config)
+        self.train_sampler = self._sampler(self.task.train_index, shuffle=True)
+        self.val_sampler = self._sampler(self.task.val_index, shuffle=False)
+        self.train_loader = self._loader(self.task.train_index, self.train_sampler)
+        self.val_loader = self._loader(self.task.val_index, self.val_sampler)
         torch.manual_seed(tc.seed)
-        self.network = build_network(self.spec).to(d.device)
+        self.network = self.task.build().to(d.device)
         self.model: nn.Module = self.network  # what the steps call: DDP's wrapper when distributed
         self.optimizer = make_optimizer(tc, self.network.parameters())
         self.amp = amp_dtype(tc.amp, d.device)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp == torch.float16)
         if d.device.type == "cuda":  # reproducible convolutions
             torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
-        # where the run stands; running: this epoch's (loss sum, correct, count) of this rank
+        # where the run stands; running: this epoch's (loss sum, correct, samples) of this rank
         self.epoch, self.step, self.seconds, self.resumed = 0, 0, 0.0, False
         self.running = torch.zeros(3, dtype=torch.float64, device=d.device)
         self.best_val_loss, self.history = math.inf, []
@@ -102,7 +87,7 @@ class Trainer:
         tc = self.config.training
         return BlockBatchSampler(
             index,
-            self.sources,
+            self.task.sources,
             tc.batch_size,
             shuffle=shuffle,
             seed=tc.seed,
@@ -113,7 +98,7 @@ class Trainer:
     def _loader(self, index: SnapshotIndex, sampler: BlockBatchSampler) -> DataLoader:
         workers = self.config.data.workers
         return DataLoader(
-            SnapshotDataset(self.sources, self.config.data.representation, index),
+            self.task.dataset(index),
             sampler=sampler,
             batch_size=None,  # the sampler yields whole batches, read by the data set in one go
             num_workers=workers,
@@ -135,7 +120,7 @@ class Trainer:
 
     def _data_identity(self) -> list[dict]:
         """The files' provenance without their paths: moved files still match a checkpoint."""
-        return [{k: v for k, v in s.provenance.items() if k != "path"} for s in self.sources]
+        return [{k: v for k, v in s.provenance.items() if k != "path"} for s in self.task.sources]
 
     def _restore(self, path: Path) -> None:
         ck = read(path, self.d.device)
@@ -182,14 +167,10 @@ class Trainer:
     @cached_property
     def _meta(self) -> dict:
         """What a model file records besides its weights (plain data only)."""
-        rep = self.config.data.representation
         return {
-            "network": self.spec,
-            "representation": rep,
-            "encoding": describe(self.sources[0].model, rep),
-            "labels": self.config.labels.model_dump(mode="json", by_alias=True),
-            "lattice_sizes": self.sizes,
-            "data": [s.provenance for s in self.sources],
+            **self.task.meta(),
+            "lattice_sizes": self.task.sizes,
+            "data": [s.provenance for s in self.task.sources],
             "config": self.config.as_dict(),
             "software": {**provenance(), "torch": str(torch.__version__)},  # TorchVersion is a class
         }
@@ -205,10 +186,11 @@ class Trainer:
             self.model = DistributedDataParallel(self.network, device_ids=ids)
         tc = self.config.training
         where = f"resuming at epoch {self.epoch + 1}, step {self.step}" if self.resumed else "starting"
+        task = self.task
+        sizes = ", ".join(map(str, task.sizes))
         self.say(
-            f"{where}: {self.spec['kind']} on {self.config.data.representation} of "
-            f"{len(self.sources)} file(s), L = {', '.join(map(str, self.sizes))}; "
-            f"{len(self.train_index)} training / {len(self.val_index)} validation snapshots; "
+            f"{where}: {task.describe()} of {len(task.sources)} file(s), L = {sizes}; "
+            f"{len(task.train_index)} training / {len(task.val_index)} validation snapshots; "
             f"{len(self.train_sampler)} steps of {tc.batch_size} per epoch on {self.d.world_size} "
             f"process(es) ({self.d.device}{', ' + str(self.amp).removeprefix('torch.') if self.amp else ''})"
         )
@@ -250,14 +232,14 @@ class Trainer:
         x, y = self._to_device(x, y)
         with self._autocast():
             logits = self.model(x)
-        loss = F.cross_entropy(logits.float(), y)
+        loss = self.task.losses(logits.float(), y).mean()
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
         with torch.no_grad():
             self.running[0] += loss * len(y)
-            self.running[1] += (logits.argmax(dim=1) == y).sum()
+            self.running[1] += self.task.correct(logits, y)
             self.running[2] += len(y)
 
     @torch.no_grad()
@@ -270,8 +252,8 @@ class Trainer:
             x, y = self._to_device(x, y)
             with self._autocast():
                 logits = self.network(x)
-            sums[0] += F.cross_entropy(logits.float(), y, reduction="sum")
-            sums[1] += (logits.argmax(dim=1) == y).sum()
+            sums[0] += self.task.losses(logits.float(), y).sum()
+            sums[1] += self.task.correct(logits, y)
             sums[2] += len(y)
         loss_sum, correct, n = self.d.sum(sums).tolist()
         return loss_sum / n, correct / n
@@ -294,9 +276,9 @@ class Trainer:
         self.best_val_loss = min(val_loss, self.best_val_loss)
         if self.d.root:
             meta = {**self._meta, "epoch": row["epoch"], "metrics": row}
-            save_model(self.out / outputs.LAST, self.network, meta)
+            self.task.save(self.out / outputs.LAST, self.network, meta)
             if best:
-                save_model(self.out / outputs.BEST, self.network, meta)
+                self.task.save(self.out / outputs.BEST, self.network, meta)
             outputs.write_metrics(self.out, self.history)
         self._save_checkpoint()  # last: a run stopped before this redoes the epoch
         self.say(
@@ -307,14 +289,16 @@ class Trainer:
 
 
 def train(
-    config: TrainConfig,
+    config: RunConfig,
     *,
+    task: type[Task] = Classification,
     overwrite: bool = False,
     resume: bool = False,
     show_progress: bool = True,
     log=print,
 ) -> nn.Module | None:
-    """Run (or with resume continue) the training run of `config` as this process's rank.
+    """Run (or with resume continue) the training run of `config` as this process's rank; `task`
+    says what it learns (its config's class: TrainConfig for Classification).
 
     Returns the trained network, or None when resume found every epoch done already. Raises
     Checkpointed after the checkpoint that SIGUSR1/SIGTERM/SIGINT asked for, and one of
@@ -323,7 +307,7 @@ def train(
     d = setup(config.training.device)
     say = log if d.root else (lambda *a: None)
     try:
-        trainer = agree(d, lambda: Trainer(config, d, say), USER_ERRORS)
+        trainer = agree(d, lambda: Trainer(config, d, say, task), USER_ERRORS)
         to_do = agree(d, lambda: trainer.open_output(overwrite, resume), USER_ERRORS)
         if to_do:
             trainer.start()

@@ -4,7 +4,10 @@
 - blocking: majority rule for spins and block-cluster rule for cluster labels, and the coarse
   `improved` configuration, delta between the cluster labels of two blocks.
 - runfile: the transformation applied to the snapshots of a run file, written to a coarse file.
-The definitions, and the measured flow T -> T', are in docs/rg.md.
+- superres: the inverse step, a network from L/2 to L configurations (sampled, never rounded).
+- config, training: its training from a config (`task: superres`) with the shared DDP run.
+- generation: configurations it generates, L -> 2L -> ..., written as run files.
+The definitions, the measured flow T -> T' and the super-resolution keys and files are in docs/rg.md.
 """
 
 from .blocking import (

@@ -21,10 +21,13 @@ role (the RG assumption that both are FK partitions at the renormalised temperat
 
 Configurations are always sampled from the predicted probabilities with a seeded generator, never
 rounded (rounding would produce the most likely configuration, not a typical one).
+
+Training from a config with DDP: src.rg.training; generated configurations as files: src.rg.generation.
 """
 
 from __future__ import annotations
 
+from itertools import permutations
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +38,6 @@ from torch.nn import functional as F
 from src.ml.errors import TrainError
 from src.ml.networks import ACTIVATIONS
 from src.ml.store import atomic_save, read
-from src.storage.reader import RunFile, RunFileError
 
 from .blocking import BLOCK, block_majority, label_identity
 from .clusters import cluster_labels
@@ -84,7 +86,12 @@ def _channels(spec: dict) -> int:
 class SuperResolution(nn.Module):
     """(n, C_in, L/2, L/2) -> (n, C_out, L, L) logits: nearest-neighbour upsampling, then
     convolutions with circular padding and a 1x1 output layer. Every layer commutes with the
-    translations of the torus (one coarse site = two fine sites), and one network fits any L."""
+    translations of the torus (one coarse site = two fine sites), and one network fits any L.
+
+    On spins the output also commutes exactly with the model's global symmetry (the spin flip, the
+    permutations of the q Potts labels), as the block rule does: it is the mean of the layers'
+    output over the group, each term relabelled back. A learnt, inexact symmetry would leave a
+    small preference for one state that grows when the network is applied repeatedly."""
 
     def __init__(self, spec: dict):
         super().__init__()
@@ -96,9 +103,29 @@ class SuperResolution(nn.Module):
             layers += [nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2, padding_mode="circular"), act()]
         layers.append(nn.Conv2d(widths[-1], _channels(spec), 1))
         self.layers = nn.Sequential(*layers)
+        if _potts_spins(spec):  # the relabellings pi of the q labels: row k holds pi_k(c), c = 0 ... q - 1
+            relabel = torch.tensor(list(permutations(range(spec["q"]))))
+            self.register_buffer("relabel", relabel, persistent=False)
+
+    @property
+    def evaluations(self) -> int:
+        """How many times a call evaluates the layers on each configuration (the group's size)."""
+        if self.spec["target"] != "spin":
+            return 1
+        return len(self.relabel) if _potts_spins(self.spec) else 2
 
     def forward(self, x):
-        return self.layers(x)
+        if self.spec["target"] != "spin":  # bonds and the deltas they come from do not see the symmetry
+            return self.layers(x)
+        if not _potts_spins(self.spec):  # odd in the spin: P(+1 | x) = P(-1 | -x)
+            flipped = self.layers(torch.cat([x, -x]))
+            return (flipped[: len(x)] - flipped[len(x) :]) / 2
+        # the mean over pi of pi^-1 . layers(pi . x), where (pi . x)_d = x_{pi^-1(d)} for one-hot channels
+        relabel, n = self.relabel, len(x)
+        moved = x[:, relabel.argsort(dim=1)].transpose(0, 1).flatten(0, 1)  # (k n, q, L/2, L/2)
+        y = self.layers(moved).unflatten(0, (len(relabel), n))  # (k, n, q, L, L)
+        back = relabel[:, None, :, None, None].expand_as(y)  # (pi^-1 . y)_c = y_{pi(c)}
+        return y.gather(2, back).mean(dim=0)
 
 
 # ---- configurations <-> labels <-> network input -------------------------------------------------
@@ -138,16 +165,6 @@ def training_pairs(configs, spec: dict) -> tuple[torch.Tensor, torch.Tensor]:
     return encode(coarse, spec), target_tensor(configs, spec)
 
 
-def run_file_pairs(path, spec: dict, temperature_index: int | None = None):
-    """Training pairs from every snapshot of a run file (or of one temperature)."""
-    with RunFile(path) as run:
-        if run.model.name != spec["model"] or run.model.q != spec["q"]:
-            raise RunFileError(f"{run.path}: holds {run.model.name} q={run.model.q}, the network {spec}")
-        configs = run.snapshots(spec["target"], temperature_index)
-    configs = configs.reshape(-1, *configs.shape[-(3 if spec["target"] == "fk_bonds" else 2) :])
-    return training_pairs(configs, spec)
-
-
 # ---- probabilities and sampling ------------------------------------------------------------------
 
 
@@ -172,16 +189,21 @@ def sample(probs: torch.Tensor, spec: dict, generator: torch.Generator) -> np.nd
     return drawn.astype(np.uint8)
 
 
-def generate(network: SuperResolution, coarse_configs, steps: int, seed: int) -> list[np.ndarray]:
+def random_stream(network: SuperResolution, seed: int) -> torch.Generator:
+    """The seeded random stream of sampling, on the network's device."""
+    return torch.Generator(device=_device(network)).manual_seed(seed)
+
+
+def generate(network: SuperResolution, labels, steps: int, stream: torch.Generator) -> list[np.ndarray]:
     """Apply the network `steps` times, L -> 2L -> 4L ..., each step sampling its configurations
-    and feeding them to the next. coarse_configs: (n, L, L) spins or (n, 2, L, L) bonds, in the
-    network's target representation. Returns the sampled configurations of every step."""
-    generator = torch.Generator(device=_device(network)).manual_seed(seed)
-    configs, out = np.asarray(coarse_configs), []
+    and feeding their labels to the next. labels: (n, L, L) of the start, spins or cluster labels
+    (labels_of a configuration, or block_majority of those of a configuration of 2L). Returns the
+    sampled configurations of every step, in the network's target representation."""
+    out = []
     network.eval()
     for _ in range(steps):
-        probs = probabilities(network, encode(labels_of(configs, network.spec), network.spec))
-        configs = sample(probs, network.spec, generator)
+        configs = sample(probabilities(network, encode(labels, network.spec)), network.spec, stream)
+        labels = labels_of(configs, network.spec)
         out.append(configs)
     return out
 
@@ -193,36 +215,19 @@ def _device(network: nn.Module) -> torch.device:
     return next(network.parameters()).device
 
 
-def loss(network: SuperResolution, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    logits = network(inputs)
-    if _potts_spins(network.spec):
-        return F.cross_entropy(logits, targets)
-    return F.binary_cross_entropy_with_logits(logits, targets)
+def losses(logits: torch.Tensor, targets: torch.Tensor, spec: dict) -> torch.Tensor:
+    """Cross entropy of every configuration (n,), per variable: the mean over its sites (and bonds)."""
+    if _potts_spins(spec):
+        per_variable = F.cross_entropy(logits, targets, reduction="none")
+    else:
+        per_variable = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+    return per_variable.flatten(1).mean(dim=1)
 
 
-def train(
-    network: SuperResolution,
-    inputs: torch.Tensor,
-    targets: torch.Tensor,
-    *,
-    epochs: int,
-    batch_size: int = 64,
-    lr: float = 1e-3,
-    seed: int = 0,
-) -> SuperResolution:
-    """Adam on the cross entropy, shuffled mini-batches (seeded); single process. Returns the
-    network in eval mode."""
-    device = _device(network)
-    inputs, targets = inputs.to(device), targets.to(device)
-    optimizer = torch.optim.Adam(network.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(seed)
-    network.train()
-    for _ in range(epochs):
-        for batch in torch.randperm(len(inputs), generator=generator).split(batch_size):
-            optimizer.zero_grad()
-            loss(network, inputs[batch], targets[batch]).backward()
-            optimizer.step()
-    return network.eval()
+def agreement(logits: torch.Tensor, targets: torch.Tensor, spec: dict) -> torch.Tensor:
+    """The fraction (n,) of each configuration's variables whose most likely value is the target's."""
+    same = logits.argmax(dim=1) == targets if _potts_spins(spec) else (logits > 0) == (targets > 0.5)
+    return same.flatten(1).float().mean(dim=1)
 
 
 def save_superres(path, network: SuperResolution, meta: dict | None = None) -> None:
