@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(PY) -m bench.run
 	$(PY) -m bench.mpi_scaling
 	$(PY) -m bench.quantum
+	$(PY) -m bench.train
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

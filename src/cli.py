@@ -1,8 +1,10 @@
-"""Command-line options shared by the sampler (src.sample) and the trainer (src.train)."""
+"""Command-line options shared by the sampler (src.sample) and the trainer (src.train), and the
+command that runs the trainer as local DDP processes."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_run_options(
@@ -24,3 +26,10 @@ def add_run_options(
 def overrides(args: argparse.Namespace) -> list[str]:
     """The --set assignments with --output as one more."""
     return [*args.set, *([f"output={args.output}"] if args.output else [])]
+
+
+def local_training(args: list[str], processes: int) -> list[str]:
+    """argv of `python -m src.train ARGS` as `processes` DDP processes on this machine (torchrun from
+    this interpreter, a local rendezvous)."""
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    return [*torchrun, f"--nproc-per-node={processes}", "-m", "src.train", *args]

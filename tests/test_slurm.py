@@ -1,4 +1,4 @@
-"""jobs/sample.slurm on a real single-node Slurm (tests/slurm_cluster.py; skipped where Slurm is not
+"""The job scripts on a real single-node Slurm (tests/slurm_cluster.py; skipped where Slurm is not
 installed: `bash tools/setup-slurm.sh`).
 
 - a tiny run submitted with `sbatch --wait` writes a complete file;
@@ -7,12 +7,15 @@ installed: `bash tools/setup-slurm.sh`).
 - the script's own logic, with a stand-in for the sampler: the signal reaches every rank through
   mpirun and through srun, exit status 3 requeues the job, the next attempt passes --resume, a job
   waiting on it with afterok still runs, and a cancelled job is not requeued;
-- jobs/train.slurm starts DDP workers under torchrun (a stand-in for src.train);
+- jobs/train.slurm trains with DDP workers under torchrun and leaves the models; sent the time-limit
+  signal, the run checkpoints, is requeued and resumes, and ends with every planned epoch; a run
+  that fails after the signal without writing a checkpoint is not requeued;
 - jobs/pipeline.sh chains the two jobs (with a fake sbatch).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -23,12 +26,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from helpers import sample_runs
 from slurm_cluster import slurm_cluster  # noqa: F401 - the session fixture
 
 from src.storage.reader import RunFile
 
 ROOT = Path(__file__).resolve().parents[1]
 JOB = ROOT / "jobs" / "sample.slurm"
+TRAIN_JOB = ROOT / "jobs" / "train.slurm"
 RANKS = 2
 # minutes; well above the 600 s of the script's --signal=B:USR1@600, which with a shorter limit
 # would come at once and requeue every attempt (the tests send that signal themselves)
@@ -51,18 +56,17 @@ def write_config(path: Path, output: Path, **overrides) -> Path:
     return path
 
 
-def submit(cluster, *args, env=None, wait=False, timeout=180) -> subprocess.CompletedProcess | str:
-    """sbatch jobs/sample.slurm from the repository root, as a user would; the job id, or with
-    wait=True the finished sbatch --wait."""
-    cmd = [
-        "sbatch",
-        f"--ntasks={RANKS}",
-        f"--time={TIME_LIMIT}",
-        *(["--wait"] if wait else ["--parsable"]),
-        *args,
-    ]
-    res = cluster.run(*cmd, cwd=ROOT, env=env, check=not wait, timeout=timeout)
+def sbatch(cluster, *args, env=None, wait=False, timeout=180, cwd=ROOT) -> subprocess.CompletedProcess | str:
+    """sbatch ARGS from the repository root, as a user would; the job id, or with wait=True the
+    finished sbatch --wait."""
+    cmd = ["sbatch", f"--time={TIME_LIMIT}", *(["--wait"] if wait else ["--parsable"]), *args]
+    res = cluster.run(*cmd, cwd=cwd, env=env, check=not wait, timeout=timeout)
     return res if wait else res.stdout.strip().split(";")[0]
+
+
+def submit(cluster, *args, **options) -> subprocess.CompletedProcess | str:
+    """A job of RANKS tasks: jobs/sample.slurm's MPI ranks."""
+    return sbatch(cluster, f"--ntasks={RANKS}", *args, **options)
 
 
 def wait_for(predicate, timeout, what, cluster, log=None):
@@ -252,53 +256,107 @@ def test_cancelled_job_is_not_requeued(slurm_cluster, standin, tmp_path):  # noq
     assert not list(rec.glob("args.1.*"))
 
 
-TRAIN_STANDIN = """\
-# Stands in for src.train (which a later change adds): one DDP step on gloo, recorded per rank.
-import os, sys
-import torch
-import torch.distributed as dist
-
-dist.init_process_group("gloo")
-total = torch.tensor([float(dist.get_rank())])
-dist.all_reduce(total)
-with open(os.path.join(os.path.dirname(__file__), f"rank{dist.get_rank()}"), "w") as f:
-    f.write(f"{dist.get_world_size()} {total.item()} {' '.join(sys.argv[1:])}")
-dist.destroy_process_group()
-"""
+@pytest.fixture(scope="module")
+def train_data(tmp_path_factory):
+    """A small run file to train on: Ising L = 16, 400 snapshots at each of 4 temperatures."""
+    sets = ["model.name=ising", "model.L=16", "temperatures=[1.5,1.8,3.0,3.5]", "sweeps.thermalize=100"]
+    sets += ["sweeps.measure=800", "snapshots.every=2", "snapshots.representations=[improved]"]
+    return sample_runs(tmp_path_factory.mktemp("runs"), {"ising16": sets})["ising16"]
 
 
-def test_train_job_runs_ddp_workers_under_torchrun(slurm_cluster, tmp_path):  # noqa: F811
-    pytest.importorskip("torch")
-    # a stand-in checkout, found by the job from the folder sbatch is run in
-    checkout = tmp_path / "checkout"
-    (checkout / "src").mkdir(parents=True)
-    for name in ("__init__.py", "sample.py"):
-        (checkout / "src" / name).touch()
-    (checkout / "src" / "train.py").write_text(TRAIN_STANDIN)
-    log = tmp_path / "train.log"
-    res = slurm_cluster.run(
-        "sbatch",
-        "--wait",
-        "--cpus-per-task=2",
-        f"--time={TIME_LIMIT}",
+def write_train_config(path: Path, data: str, output: Path, network=None, **training) -> Path:
+    config = {
+        "data": {"files": [data], "representation": "improved", "workers": 0},
+        "labels": {"windows": [{"max": 1.8, "class": 0}, {"min": 3.0, "class": 1}]},
+        "network": network or {"kind": "cnn", "channels": [16]},
+        "training": {"epochs": 2, "batch_size": 32, "lr": 0.03, "seed": 3, **training},
+        "output": str(output),
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def submit_train(cluster, log: Path, config: Path, workers: int, **options):
+    """sbatch jobs/train.slurm CONFIG --quiet with `workers` DDP workers on the node."""
+    return sbatch(
+        cluster,
+        f"--cpus-per-task={workers}",
         f"--output={log}",
-        ROOT / "jobs" / "train.slurm",
-        "t.yaml",
-        cwd=checkout,
-        env={"PYTHON": sys.executable, "WORKERS_PER_NODE": "2"},
-        check=False,
-        timeout=120,
+        TRAIN_JOB,
+        config,
+        "--quiet",
+        env={"WORKERS_PER_NODE": str(workers), "OMP_NUM_THREADS": "1"},
+        **options,
     )
-    job_log = log.read_text() if log.exists() else "(no job log)"
-    assert res.returncode == 0, f"{res.stderr}\n{job_log}"
-    ranks = sorted((checkout / "src").glob("rank*"))
-    assert [p.read_text() for p in ranks] == ["2 1.0 t.yaml"] * 2, job_log
+
+
+def epochs_done(output: Path) -> list[int]:
+    with open(output / "metrics.csv") as f:
+        return [int(row.split(",")[0]) for row in f.read().splitlines()[1:]]
+
+
+def test_train_job_trains_under_torchrun_and_leaves_the_models(slurm_cluster, train_data, tmp_path):  # noqa: F811
+    store = pytest.importorskip("src.ml.store")
+    out = tmp_path / "out"
+    config = write_train_config(tmp_path / "t.yaml", train_data, out, network={"kind": "fcn", "hidden": 16})
+    log = tmp_path / "train.log"
+    # from a subfolder of the checkout, which the job finds above it; polled rather than with
+    # sbatch --wait, which looks at the job at growing intervals and may return half a minute late
+    job_id = submit_train(slurm_cluster, log, config, 2, cwd=ROOT / "docs")
+    info = slurm_cluster.wait_job(job_id, 150, log)
+    job_log = log.read_text()
+    assert info["JobState"] == "COMPLETED", f"{info}\n{job_log}"
+    assert "on 2 process(es)" in job_log and "run complete" in job_log, job_log
+    assert epochs_done(out) == [1, 2]
+    _, last = store.load_model(out / "last.pt")
+    _, best = store.load_model(out / "best.pt")
+    assert last["epoch"] == 2 and last["network"]["kind"] == "fcn" and best["epoch"] in (1, 2)
+
+
+def test_train_job_checkpoints_at_the_time_limit_signal_and_resumes(slurm_cluster, train_data, tmp_path):  # noqa: F811
+    epochs = 20  # about 0.3 s each on two workers: the signal comes well before the end
+    out = tmp_path / "out"
+    config = write_train_config(tmp_path / "t.yaml", train_data, out, epochs=epochs)
+    log = tmp_path / "train.log"
+    job_id = submit_train(slurm_cluster, log, config, 2)
+    # after the first epoch, so that the resumed run continues one with data
+    wait_for((out / "checkpoint.pt").exists, 120, "no checkpoint written", slurm_cluster, log)
+    # what --signal=B:USR1@... does before the time limit: USR1 to the batch shell only
+    slurm_cluster.run("scancel", "--signal=USR1", "--batch", job_id)
+    info = slurm_cluster.wait_job(job_id, 180, log)
+    job_log = log.read_text()
+    assert info["JobState"] == "COMPLETED" and info["Restarts"] == "1", f"{info}\n{job_log}"
+    # the trainer's own word that it stopped at a checkpoint, then the requeued attempt continues it
+    assert "checkpointed to" in job_log and "requeueing" in job_log and "attempt 2" in job_log, job_log
+    resumed = re.search(r"resuming at epoch (\d+), step \d+", job_log)
+    assert resumed and 1 < int(resumed[1]) <= epochs, job_log
+    assert "run complete" in job_log
+    assert epochs_done(out) == list(range(1, epochs + 1)), "epochs lost or repeated"
+
+
+def test_train_job_without_a_new_checkpoint_is_not_requeued(slurm_cluster, train_data, tmp_path):  # noqa: F811
+    out = tmp_path / "out"
+    # a folder where the checkpoint's temporary file goes: the trainer fails to write it
+    (out / "checkpoint.pt.tmp").mkdir(parents=True)
+    # a first epoch of some seconds, so the signal comes before its end
+    config = write_train_config(tmp_path / "t.yaml", train_data, out, {"kind": "cnn", "channels": [64, 64]})
+    log = tmp_path / "train.log"
+    job_id = submit_train(slurm_cluster, log, config, 1)
+    wait_for(
+        lambda: log.exists() and "starting" in log.read_text(), 90, "training not started", slurm_cluster, log
+    )
+    slurm_cluster.run("scancel", "--signal=USR1", "--batch", job_id)
+    info = slurm_cluster.wait_job(job_id, 90, log)
+    job_log = log.read_text()
+    assert info["JobState"] == "FAILED" and info["Restarts"] == "0", f"{info}\n{job_log}"
+    assert "got SIGUSR1" in job_log and "run failed" in job_log and "requeueing" not in job_log, job_log
 
 
 def test_job_scripts_are_valid_bash():
     scripts = [
         JOB,
-        ROOT / "jobs" / "train.slurm",
+        TRAIN_JOB,
+        ROOT / "jobs" / "lib.sh",
         ROOT / "jobs" / "pipeline.sh",
         ROOT / "tools" / "setup-slurm.sh",
     ]
@@ -306,8 +364,9 @@ def test_job_scripts_are_valid_bash():
         res = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
         assert res.returncode == 0, f"{script.name}: {res.stderr}"
     if shutil.which("shellcheck"):  # where installed (not a project dependency)
+        # -x from the root: the job scripts' `source jobs/lib.sh` is followed and checked with them
         res = subprocess.run(
-            ["shellcheck", "--shell=bash", *map(str, scripts)], capture_output=True, text=True
+            ["shellcheck", "--shell=bash", "-x", *map(str, scripts)], cwd=ROOT, capture_output=True, text=True
         )
         assert res.returncode == 0, res.stdout
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 from src import signals
+from src.cli import local_training
+from src.ml.distributed import LAUNCHERS
 
 ROOT = Path(__file__).resolve().parents[1]
-LAUNCH_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID")
+LAUNCH_VARS = [var for launcher in LAUNCHERS for var in launcher]
 # one thread per process: the test machines have few cores, and two ranks share them
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
 torch.set_num_threads(1)
@@ -31,8 +32,7 @@ def single_process(monkeypatch):
 def torchrun_train(config: Path, processes: int = 2) -> subprocess.CompletedProcess:
     """python -m src.train CONFIG under torchrun with `processes` local gloo processes."""
     return subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}"]
-        + ["-m", "src.train", str(config), "--quiet"],
+        local_training([str(config), "--quiet"], processes),
         cwd=ROOT,
         env={**os.environ, **ONE_THREAD},
         capture_output=True,
