@@ -12,8 +12,11 @@ setup: $(STAMP)
 $(STAMP): tools/setup.sh setup.cfg pyproject.toml
 	bash tools/setup.sh
 
+# the whole study on its built-in default (src/pipeline); RUN_ARGS for another config or --set KEY=VALUE
+RUN_ARGS ?=
+
 run: $(STAMP)
-	$(PY) -m src.sample --overwrite
+	$(PY) -m src.pipeline $(RUN_ARGS)
 
 MPIRUN := OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe
 

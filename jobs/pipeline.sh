@@ -1,27 +1,58 @@
 #!/usr/bin/env bash
-# Sampling, then training on its output: submits jobs/sample.slurm SAMPLE_CONFIG and
-# jobs/train.slurm TRAIN_CONFIG, the second held until the first has completed successfully
-# (afterok: a sampling job that is requeued to resume still counts as one job, and training waits
-# for its final attempt; if sampling fails, training never starts: `scancel` it).
+# The whole study (python -m src.pipeline) as Slurm jobs: every sampling run a jobs/sample.slurm
+# job, every training run a jobs/train.slurm job held until the runs it reads have completed
+# (afterok: a job requeued to resume still counts as one), and a last job, held until all of them
+# have, that generates the inverse-RG configurations and writes <output>/report.md.
 #
-#   bash jobs/pipeline.sh SAMPLE_CONFIG TRAIN_CONFIG       # from the repository root
+#   bash jobs/pipeline.sh [PIPELINE_CONFIG] [--set KEY=VALUE ...]   # default: configs/pipeline.yaml
 #
-# Extra sbatch options for both jobs can be given in SBATCH_ARGS, e.g. SBATCH_ARGS="--account=abc".
+# Extra sbatch options: SBATCH_ARGS for every job (e.g. "--account=abc"), SAMPLE_ARGS for the
+# sampling jobs (e.g. "--ntasks=64"), TRAIN_ARGS for the training jobs (e.g. "--partition=gpu
+# --gpus-per-node=4"). If a job fails, the ones after it never start: `scancel` them, fix, resubmit;
+# finished runs are complete files and their jobs return at once.
 set -euo pipefail
 
-if [ $# -ne 2 ]; then
-  echo "usage: bash jobs/pipeline.sh SAMPLE_CONFIG TRAIN_CONFIG" >&2
-  exit 2
-fi
 jobs_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# word splitting intended: SBATCH_ARGS holds several options
-read -r -a extra <<< "${SBATCH_ARGS:-}"
+root=$(dirname "$jobs_dir")
+cd "$root"  # the stages' paths are relative to the checkout, where every job starts
+python=${PYTHON:-$root/.venv/bin/python}
+[ -x "$python" ] || python=python3
+config=$root/configs/pipeline.yaml
+if [ $# -gt 0 ] && [[ $1 != -* ]]; then
+  config=$1
+  shift
+fi
+# word splitting intended: each holds several options
+read -r -a every <<< "${SBATCH_ARGS:-}"
+read -r -a sampling <<< "${SAMPLE_ARGS:-}"
+read -r -a training <<< "${TRAIN_ARGS:-}"
 
-# --parsable prints "jobid" or "jobid;cluster"; the dependency wants the id alone
-sample_id=$(sbatch --parsable "${extra[@]}" "$jobs_dir/sample.slurm" "$1")
-sample_id=${sample_id%%;*}
-train_id=$(sbatch --parsable "${extra[@]}" --dependency="afterok:$sample_id" "$jobs_dir/train.slurm" "$2")
-train_id=${train_id%%;*}
+# id <TAB> kind <TAB> the ids it waits for (comma-separated, or -) <TAB> its config
+plan=$("$python" -m src.pipeline "$config" "$@" --plan)
+declare -A job
+all=()
+while IFS=$'\t' read -r id kind after what; do
+  held=()
+  if [ "$after" != - ]; then
+    ids=""
+    for a in ${after//,/ }; do
+      ids+=":${job[$a]}"
+    done
+    held=(--dependency="afterok$ids")
+  fi
+  case $kind in
+    sample) submitted=$(sbatch --parsable "${every[@]}" "${sampling[@]}" "${held[@]}" "$jobs_dir/sample.slurm" "$what") ;;
+    train) submitted=$(sbatch --parsable "${every[@]}" "${training[@]}" "${held[@]}" "$jobs_dir/train.slurm" "$what") ;;
+    *) continue ;;  # generation runs in the last job
+  esac
+  # --parsable prints "jobid" or "jobid;cluster"; the dependency wants the id alone
+  job[$id]=${submitted%%;*}
+  all+=("${job[$id]}")
+  echo "$kind $id: job ${job[$id]}"
+done <<< "$plan"
 
-echo "sampling job: $sample_id"
-echo "training job: $train_id (starts after $sample_id completes)"
+finish=$(printf '%q ' "$python" -m src.pipeline "$config" "$@" --finish)
+deps=$(IFS=:; echo "${all[*]}")
+last=$(sbatch --parsable "${every[@]}" --dependency="afterok:$deps" --job-name=spinml-report \
+  --output=spinml-report-%j.out --wrap "cd $(printf '%q' "$root") && $finish")
+echo "generation and report: job ${last%%;*} (starts after all of the above)"

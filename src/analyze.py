@@ -101,23 +101,11 @@ def main(argv=None) -> int:
 
 
 def classify(args) -> None:
-    network, meta = cls.load_classifier(args.model, args.device)
-    k = cls.output_class(meta["labels"], args.output_class)
-    name = cls.class_name(meta["labels"], k)
-    curves = cls.classify_files(args.files, network, meta, k, args.device)
-    fit = cls.extrapolate_crossings(curves, args.form, args.nu)
-    summary = cls.summary_text(curves, fit, name)
-    print(summary)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "summary.txt").write_text(summary + "\n")
-    cls.write_csv(curves, args.out / "outputs.csv")
-    cls.plot_outputs(curves, name, args.out / "outputs.png")
-    if fit is not None:
-        cls.plot_extrapolation(curves, fit, args.out / "extrapolation.png")
-    print(
-        f"written to {args.out}: summary.txt, outputs.csv, outputs.png"
-        + (", extrapolation.png" if fit else "")
+    summary, _, _, written = cls.classify_report(
+        args.model, args.files, args.out, args.output_class, args.form, args.nu, args.device
     )
+    print(summary)
+    print(f"written to {args.out}: {', '.join(p.name for p in written)}")
 
 
 def superres(args) -> int:

@@ -23,11 +23,13 @@ class ConfigError(ValueError):
     """A bad configuration; its message is one line naming the key."""
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """A config section: unknown keys are errors."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class ModelConfig(_Strict):
+class ModelConfig(Strict):
     name: Literal["ising", "potts", "clock", "xy", "quantum_xy", "quantum_xxz"]
     L: int = Field(ge=2, description="linear lattice size (L x L, periodic)")
     q: int | None = Field(default=None, ge=2, description="number of states (potts, clock)")
@@ -58,7 +60,7 @@ class ModelConfig(_Strict):
         return ModelSpec(self.name, self.L, q=self.q or 2, J=self.J, Jz=self.Jz or 0.0)
 
 
-class TemperatureRange(_Strict):
+class TemperatureRange(Strict):
     min: float = Field(gt=0)
     max: float = Field(gt=0)
     count: int = Field(ge=1)
@@ -80,13 +82,13 @@ class TemperatureRange(_Strict):
         return 1.0 / np.linspace(1.0 / self.max, 1.0 / self.min, self.count)[::-1]
 
 
-class Sweeps(_Strict):
+class Sweeps(Strict):
     thermalize: int = Field(default=1000, ge=0, description="sweeps before the first measurement")
     measure: int = Field(default=10000, ge=1, description="number of measurements")
     every: int = Field(default=1, ge=1, description="sweeps between measurements")
 
 
-class Snapshots(_Strict):
+class Snapshots(Strict):
     every: int = Field(default=0, ge=0, description="a snapshot at every k-th measurement; 0: none")
     representations: list[Literal["spin", "correlation", "fk_bonds", "improved"]] = ["spin"]
     distance: Literal["half"] | int = "half"
@@ -99,18 +101,18 @@ class Snapshots(_Strict):
         return v
 
 
-class ReplicaExchangeConfig(_Strict):
+class ReplicaExchangeConfig(Strict):
     every: int = Field(default=1, ge=1, description="sweeps between exchange attempts")
     tune_ladder: bool = Field(
         default=False, description="move temperatures toward flat acceptance while thermalising"
     )
 
 
-class CheckpointConfig(_Strict):
+class CheckpointConfig(Strict):
     every_minutes: float = Field(default=30.0, gt=0, description="wall minutes between periodic checkpoints")
 
 
-class Config(_Strict):
+class Config(Strict):
     model: ModelConfig
     temperatures: list[float] | TemperatureRange
     update: Literal["sw", "wolff", "metropolis", "loop"] | None = Field(

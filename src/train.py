@@ -17,31 +17,11 @@ from src import signals
 
 signals.install()  # before the heavy imports: a signal during start-up must not kill the rank
 
-from src import config as run_config  # noqa: E402
 from src.cli import add_run_options, overrides  # noqa: E402
-from src.ml import config as classify_config  # noqa: E402
-from src.ml.classification import Classification  # noqa: E402
 from src.ml.distributed import env_ranks, leave  # noqa: E402
 from src.ml.errors import USER_ERRORS, RankError  # noqa: E402
 from src.ml.trainer import Checkpointed, train  # noqa: E402
-from src.rg import config as superres_config  # noqa: E402
-from src.rg.training import SuperResolutionTask  # noqa: E402
-
-# the config's `task` key -> (its schema's validate, what the run learns)
-TASKS = {
-    "classify": (classify_config.validate, Classification),
-    "superres": (superres_config.validate, SuperResolutionTask),
-}
-
-
-def load(path, overrides=()):
-    """(the validated config, its task) of a YAML file; `task` defaults to classify."""
-    raw = run_config.read(path, overrides)
-    name = raw.get("task", "classify") if isinstance(raw, dict) else "classify"
-    if name not in TASKS:
-        raise run_config.ConfigError(f"config key 'task': must be one of {', '.join(TASKS)} (got {name!r})")
-    validate, task = TASKS[name]
-    return validate(raw), task
+from src.tasks import load  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -10,7 +10,8 @@ installed: `bash tools/setup-slurm.sh`).
 - jobs/train.slurm trains with DDP workers under torchrun and leaves the models; sent the time-limit
   signal, the run checkpoints, is requeued and resumes, and ends with every planned epoch; a run
   that fails after the signal without writing a checkpoint is not requeued;
-- jobs/pipeline.sh chains the two jobs (with a fake sbatch).
+- jobs/pipeline.sh submits the study of src.pipeline: every run a job, each held until what it reads
+  is done, and the report last (with a fake sbatch).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import yaml
 from helpers import sample_runs
 from slurm_cluster import slurm_cluster  # noqa: F401 - the session fixture
 
+from src.pipeline import config as pipeline_config
 from src.storage.reader import RunFile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -371,7 +373,7 @@ def test_job_scripts_are_valid_bash():
         assert res.returncode == 0, res.stdout
 
 
-def test_pipeline_script_submits_training_after_sampling(tmp_path):
+def test_pipeline_script_submits_the_study_in_order(tmp_path):
     # a fake sbatch on PATH: records its arguments and answers --parsable with a job id
     fake = tmp_path / "bin" / "sbatch"
     fake.parent.mkdir()
@@ -386,15 +388,36 @@ def test_pipeline_script_submits_training_after_sampling(tmp_path):
         )
     )
     fake.chmod(0o755)
+    out = tmp_path / "study"
+    config = tmp_path / "pipeline.yaml"
+    config.write_text(yaml.safe_dump(pipeline_config.DEFAULT))  # the built-in (make run) study
     res = subprocess.run(
-        ["bash", str(ROOT / "jobs" / "pipeline.sh"), "s.yaml", "t.yaml"],
-        cwd=ROOT,
-        env={"PATH": f"{fake.parent}:/usr/bin:/bin"},
+        ["bash", str(ROOT / "jobs" / "pipeline.sh"), str(config), "--set", f"output={out}"],
+        cwd=tmp_path,
+        env={"PATH": f"{fake.parent}:/usr/bin:/bin", "SAMPLE_ARGS": "--ntasks=8"},
         capture_output=True,
         text=True,
     )
     assert res.returncode == 0, res.stderr
-    first, second = calls.read_text().splitlines()
-    assert "jobs/sample.slurm s.yaml" in first and "--parsable" in first
-    assert "--dependency=afterok:101" in second and "jobs/train.slurm t.yaml" in second
-    assert "101" in res.stdout and "102" in res.stdout
+    lines = calls.read_text().splitlines()
+    ids = {
+        line.split()[-1].rsplit("/", 1)[-1].removesuffix(".yaml"): 101 + k
+        for k, line in enumerate(lines[:-1])
+    }
+    # the built-in study: 4 XY runs, the classifier, 3 Ising runs, 2 super-resolution networks
+    assert sorted(ids) == sorted(
+        ["xy_L8", "qxy_L8", "xy_L16", "qxy_L16", "classifier", "ising_L16", "ising_L32", "ising_L64"]
+        + ["superres_spin", "superres_graph"]
+    )
+    for line in lines[:-1]:
+        assert "--parsable" in line and (out / "pipeline" / "configs").is_dir()
+        if "sample.slurm" in line:
+            assert "--ntasks=8" in line and "--dependency" not in line
+    by_id = dict(zip(ids, lines))
+    assert f"--dependency=afterok:{ids['xy_L8']}:{ids['xy_L16']} " in by_id["classifier"]
+    assert "jobs/train.slurm" in by_id["classifier"] and "--ntasks=8" not in by_id["classifier"]
+    assert f"--dependency=afterok:{ids['ising_L16']} " in by_id["superres_graph"]
+    last = lines[-1]
+    assert "--dependency=afterok:" + ":".join(str(i) for i in sorted(ids.values())) in last
+    assert "--finish" in last and f"output={out}" in last
+    assert "job 111" in res.stdout

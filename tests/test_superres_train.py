@@ -30,6 +30,7 @@ from src import signals
 from src.analyze import main as analyze
 from src.ml.store import cpu_state_dict
 from src.ml.trainer import Checkpointed, Trainer, train
+from src.observables import observable_names
 from src.rg import block_majority, cluster_labels, label_identity
 from src.rg.config import SuperresConfig
 from src.rg.superres import (
@@ -296,7 +297,7 @@ def test_generated_files_are_run_files(networks, potts_network, files, tmp_path,
                 assert {"energy", "m2", "m4", "m_abs"} <= set(run.observable_names)
                 assert "improved_nn" not in run.observable_names
             else:
-                assert run.representations == ["fk_bonds", "improved"]
+                assert run.representations == ["fk_bonds", "improved", "spin"]
                 bonds, improved = run.snapshots("fk_bonds"), run.snapshots("improved")
                 assert bonds.shape == improved.shape == (2, 6, 2, L, L)
                 assert (bonds.dtype, improved.dtype) == (np.uint8, np.float32)
@@ -304,7 +305,13 @@ def test_generated_files_are_run_files(networks, potts_network, files, tmp_path,
                 assert np.array_equal(improved, label_identity(labels, L // 2))
                 nn = label_identity(labels, 1).mean(axis=(-3, -2, -1))
                 assert np.allclose(run.observable("improved_nn"), nn)
-                assert run.observable_names == ["improved_nn"]
+                # spins drawn per cluster (a Swendsen-Wang step): equal across every occupied bond
+                spins = run.snapshots("spin")
+                for axis in (0, 1):
+                    across = spins * np.roll(spins, -1, axis=-1 - axis)
+                    assert np.all(across[bonds[:, :, axis] == 1] == 1)
+                assert sorted(run.observable_names) == sorted(observable_names(run.model))
+                assert np.allclose(run.observable("m"), spins.mean(axis=(-2, -1)))
             value, error = run.summary[run.observable_names[0]]
             assert value.shape == error.shape == (2,)
     assert analyze(["summary", str(tmp_path / "L16.h5")]) == 0

@@ -176,6 +176,7 @@ def extrapolate_crossings(curves, form: str, nu: float) -> Extrapolation | None:
 
 def summary_text(curves, fit: Extrapolation | None, output_name: str) -> str:
     model = curves[0]["model"]
+    symbol = "T_BKT" if fit is not None and fit.form == "bkt" else "T_c"
     lines = [f"{model_label(model)}: where the network output P({output_name}) crosses 1/2"]
     for c in curves:
         crossing = format_value_error(*c["crossing"]) if c["crossing"] else "no crossing"
@@ -184,12 +185,11 @@ def summary_text(curves, fit: Extrapolation | None, output_name: str) -> str:
         lines.append("no extrapolation: crossings at fewer than two lattice sizes")
     else:
         quality = f"chi2/dof = {fit.chi2:.2g}/{fit.dof}" if fit.dof else "exact through two sizes"
-        lines.append(
-            f"extrapolated T_c = {format_value_error(fit.T_c, fit.T_c_error)}  ({fit.describe()}; {quality})"
-        )
+        estimate = format_value_error(fit.T_c, fit.T_c_error)
+        lines.append(f"extrapolated {symbol} = {estimate}  ({fit.describe()}; {quality})")
     reference = literature_tc(model)
     if reference is not None:
-        lines.append(f"literature T_c = {reference:.7g}")
+        lines.append(f"literature {symbol} = {reference:.7g}")
     return "\n".join(lines)
 
 
@@ -231,3 +231,28 @@ def plot_extrapolation(curves, fit: Extrapolation, path: Path) -> None:
     ax.set_ylabel("T_x / J")
     ax.legend(frameon=False)
     save(fig, path)
+
+
+def classify_report(
+    model_path, files, out: Path, choice=None, form: str = "power", nu: float = 1.0, device="cpu"
+) -> tuple[str, list[dict], Extrapolation | None, list[Path]]:
+    """The whole evaluation of a classifier on run files: (summary text, the curves of
+    classify_files, extrapolation of the crossings or None, files written to `out`: summary.txt,
+    outputs.csv and the figures). choice:
+    the output class (index or name; default the ordered one)."""
+    network, meta = load_classifier(model_path, device)
+    k = output_class(meta["labels"], choice)
+    name = class_name(meta["labels"], k)
+    curves = classify_files(files, network, meta, k, device)
+    fit = extrapolate_crossings(curves, form, nu)
+    summary = summary_text(curves, fit, name)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "summary.txt", out / "outputs.csv", out / "outputs.png"]
+    written[0].write_text(summary + "\n")
+    write_csv(curves, written[1])
+    plot_outputs(curves, name, written[2])
+    if fit is not None:
+        written.append(out / "extrapolation.png")
+        plot_extrapolation(curves, fit, written[-1])
+    return summary, curves, fit, written

@@ -515,7 +515,11 @@ def inverse_rg_report(mc_files, generated_dirs: dict, out) -> str:
     """The whole analysis: generated_dirs maps a side's label to its directory of L<L>.h5 files.
     Writes to `out` report.md (the returned text), comparison.csv (per T), errors.csv (per side,
     model, L and observable) and per model observables_<model>.png and flow_<model>.png."""
-    comps = comparisons(mc_files, generated_dirs)
+    return write_report(comparisons(mc_files, generated_dirs), out)
+
+
+def write_report(comps: list[Comparison], out) -> str:
+    """The files of inverse_rg_report for comparisons already made."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     errors = error_rows(comps)

@@ -11,19 +11,14 @@ import json
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from src import config as run_config
+from src.config import Strict
 
 # keys that may change when a run is resumed: they do not change what the steps compute
 RESUMABLE_KEYS = (("data", "workers"), ("training", "epochs"))
 TEMPERATURE_RTOL = 1e-9  # window bounds include temperatures this close to them
-
-
-class Strict(BaseModel):
-    """A config section: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class FilesConfig(Strict):

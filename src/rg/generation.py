@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import yaml
 
-from src.graph.representations import Graph, improved_configuration, representations
+from src.graph.representations import Graph, representations
 from src.ml.errors import TrainError
 from src.ml.sources import read_source
 from src.models.spec import ModelSpec
@@ -43,6 +43,7 @@ from .superres import generate, labels_of, load_superres, random_stream
 UPDATE = "superres"  # the `update` attribute of generated files: how their configurations were made
 # sites of the largest lattice that pass through the layers at once: bounds the activations' memory
 SITES_PER_BATCH = 1 << 20
+COLOUR_STREAM = 1  # with the seed: the stream of the cluster spins, apart from the network's
 SHAPES = {"spin": ((), np.int8), "fk_bonds": ((2,), np.uint8), "improved": ((2,), np.float32)}
 
 
@@ -67,30 +68,39 @@ def output_paths(out: Path, L_start: int, steps: int) -> list[Path]:
 
 
 def stored_names(target: str) -> tuple[str, ...]:
-    """The representations a generated file holds: the spins, or the bonds and their `improved`."""
-    return ("spin",) if target == "spin" else ("fk_bonds", "improved")
+    """The representations a generated file holds: the spins, or the bonds, their `improved` and
+    spins drawn for their clusters."""
+    return ("spin",) if target == "spin" else ("spin", "fk_bonds", "improved")
 
 
 def measured_names(model: ModelSpec, target: str) -> tuple[str, ...]:
-    """The sampler's observables that the generated representation determines: all but
-    improved_nn for spins (it needs the FK graph), improved_nn alone for bonds."""
+    """The sampler's observables that the generated representation determines: all for bonds (with
+    spins drawn for their clusters), all but improved_nn (which needs the FK graph) for spins."""
     if target == "fk_bonds":
-        return ("improved_nn",)
+        return observable_names(model)
     return tuple(name for name in observable_names(model) if name != "improved_nn")
 
 
-def describe(model: ModelSpec, target: str, configs: np.ndarray) -> tuple[dict, dict]:
+def describe(
+    model: ModelSpec, target: str, configs: np.ndarray, colours: np.random.Generator
+) -> tuple[dict, dict]:
     """(snapshots, observables) of generated configurations (R, ...) of the lattice `model`, with the
-    sampler's representation and observable code (improved at r = L/2, improved_nn at r = 1)."""
+    sampler's representation and observable code (improved at r = L/2, improved_nn at r = 1). The
+    spins of generated bonds are those of a Swendsen-Wang step: every cluster takes a uniform label
+    (from `colours`), which the FK measure makes exact and which needs no temperature."""
     R = len(configs)
     if target == "spin":
         state = (1 - configs) // 2 if model.name == "ising" else configs  # the sampler's internal labels
         values = observables(model, state, None, np)  # no graph: spins do not determine improved_nn
         return {"spin": configs}, {name: values[name] for name in measured_names(model, target)}
-    graph = Graph(configs, cluster_labels(configs), None)
-    snapshots = representations(model, None, graph, stored_names(target), model.L // 2, np)
-    nn = improved_configuration(model, None, graph, 1, np).reshape(R, -1).mean(axis=1, dtype=np.float64)
-    return snapshots, {"improved_nn": nn}
+    labels = cluster_labels(configs)  # canonical: the flat index of a cluster's first site
+    state = np.take_along_axis(
+        colours.integers(0, model.q, (R, model.n_sites)), labels.reshape(R, -1), axis=1
+    )
+    state = state.reshape(labels.shape).astype(np.int8)
+    graph = Graph(configs, labels, None)
+    snapshots = representations(model, state, graph, stored_names(target), model.L // 2, np)
+    return snapshots, observables(model, state, graph, np)
 
 
 def generate_files(
@@ -208,6 +218,7 @@ def _generate(network, stored, rows, n: int, block: bool, seed: int, outputs: li
     """Generate from the first n snapshots of `rows` of `stored`, chunk by chunk, into the writers of
     `outputs` (one per step), with one random stream."""
     spec, stream = network.spec, random_stream(network, seed)
+    colours = np.random.default_rng([seed, COLOUR_STREAM])  # the cluster spins of generated bonds
     largest = outputs[-1][0].L
     chunk = max(1, SITES_PER_BATCH // (len(rows) * largest**2 * network.evaluations))
     with progress(len(rows) * n, "generate", "configuration", enabled=show_progress) as bar:
@@ -222,6 +233,7 @@ def _generate(network, stored, rows, n: int, block: bool, seed: int, outputs: li
                     spec["target"],
                     configs.reshape(*batch.shape[:2], *configs.shape[1:]),
                     start,
+                    colours,
                 )
             bar.update(batch.shape[0] * batch.shape[1])
 
@@ -242,10 +254,12 @@ def _layout(lattice: ModelSpec, target: str, temperatures: np.ndarray, n: int) -
     )
 
 
-def _write(writer: RunWriter, lattice: ModelSpec, target: str, configs: np.ndarray, start: int) -> None:
+def _write(
+    writer: RunWriter, lattice: ModelSpec, target: str, configs: np.ndarray, start: int, colours
+) -> None:
     """configs (n_T, B, ...): snapshots and measurements start ... start + B - 1 of every temperature."""
     n_T, B = configs.shape[:2]
-    snapshots, values = describe(lattice, target, configs.reshape(-1, *configs.shape[2:]))
+    snapshots, values = describe(lattice, target, configs.reshape(-1, *configs.shape[2:]), colours)
     writer.write_block("observables", start, {k: v.reshape(n_T, 1, B) for k, v in values.items()})
     shaped = {k: v.reshape(n_T, B, *v.shape[1:]) for k, v in snapshots.items()}
     items = [(t, start + b, {k: v[t, b] for k, v in shaped.items()}) for t in range(n_T) for b in range(B)]

@@ -1,0 +1,124 @@
+"""The config of the whole study (python -m src.pipeline): which runs, which networks, how big.
+
+Each stage section holds a *partial* config of the tool that runs it (src.sample, src.train with
+task classify or superres); the pipeline adds the model size, the files and the outputs, and the
+tool's own schema validates the result (so every key of docs/config.md, docs/training.md and
+docs/rg.md can be set here). The built-in default is the small study `make run` runs in minutes;
+configs/pipeline.yaml is the one at production sizes.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+
+from src.config import Strict, read, validate
+
+DEFAULT = {
+    "output": "results",
+    "seed": 1,
+    "ranks": 2,
+    "processes": 2,
+    "classification": {
+        "sizes": [8, 16],
+        "classical": {
+            "model": {"name": "xy"},
+            "temperatures": {"min": 0.6, "max": 1.3, "count": 10},
+            "sweeps": {"thermalize": 500, "measure": 4000},
+            "snapshots": {"every": 10, "representations": ["improved"], "distance": "half"},
+        },
+        "quantum": {
+            "model": {"name": "quantum_xy"},
+            "temperatures": {"min": 0.2, "max": 0.55, "count": 10},
+            "sweeps": {"thermalize": 500, "measure": 4000},
+            "snapshots": {"every": 10, "representations": ["improved"], "distance": "half"},
+        },
+        "train": {
+            "data": {"representation": "improved", "workers": 0},
+            "labels": {
+                "windows": [{"max": 0.8, "class": 0}, {"min": 1.05, "class": 1}],
+                "names": ["quasi_ordered", "disordered"],
+            },
+            "network": {"kind": "cnn", "channels": [16, 32]},
+            "training": {"epochs": 10, "batch_size": 64, "lr": 1.0e-3},
+        },
+    },
+    "inverse_rg": {
+        "size": 16,
+        "reference_sizes": [32, 64],
+        "sample": {
+            "model": {"name": "ising"},
+            "temperatures": [1.9, 2.0, 2.1, 2.2, 2.269, 2.35, 2.45, 2.6, 2.8],
+            "sweeps": {"thermalize": 500, "measure": 4000},
+            "snapshots": {"every": 10, "distance": "half"},
+        },
+        "train_temperature": 2.269,
+        "train": {
+            "network": {"channels": [32, 32, 32]},
+            "training": {"epochs": 8, "batch_size": 32, "lr": 1.0e-3},
+        },
+        "generate": 200,
+    },
+}
+
+
+class ClassificationStudy(Strict):
+    sizes: list[int] = Field(min_length=2, description="lattice sizes (the extrapolation needs two)")
+    classical: dict = Field(description="partial src.sample config of the classical runs")
+    quantum: dict = Field(description="partial src.sample config of the quantum runs")
+    train: dict = Field(description="partial src.train config of the classifier (task classify)")
+
+
+class InverseRGStudy(Strict):
+    size: int = Field(ge=4, description="L of the training runs and of the start of generation")
+    reference_sizes: list[int] = Field(min_length=1, description="Monte Carlo sizes to compare with")
+    sample: dict = Field(description="partial src.sample config of every inverse-RG run")
+    train_temperature: float = Field(gt=0, description="the one temperature the networks learn from")
+    train: dict = Field(description="partial src.train config of both networks (task superres)")
+    generate: int = Field(ge=2, description="configurations generated per temperature")
+
+    @model_validator(mode="after")
+    def _sizes_double(self):
+        for L in self.reference_sizes:
+            steps = math.log2(L / self.size)
+            if steps < 1 or steps != int(steps):
+                raise ValueError(
+                    f"reference_sizes: {L} is not the size ({self.size}) times a power of 2, "
+                    "which is what generation doubles to"
+                )
+        return self
+
+    @property
+    def steps(self) -> int:
+        return int(math.log2(max(self.reference_sizes) / self.size))
+
+
+class PipelineConfig(Strict):
+    output: str = Field(description="folder of report.md and figures/; the data go to <output>/pipeline")
+    seed: int = Field(ge=0, description="seed of every run (each stage derives nothing else)")
+    ranks: int = Field(ge=1, description="MPI ranks of every sampling run")
+    processes: int = Field(ge=1, description="DDP processes of every training run")
+    classification: ClassificationStudy
+    inverse_rg: InverseRGStudy
+
+    @field_validator("output")
+    @classmethod
+    def _not_empty(cls, v):
+        if not v:
+            raise ValueError("must name a folder")
+        return v
+
+    @property
+    def root(self) -> Path:
+        return Path(self.output)
+
+    @property
+    def data(self) -> Path:
+        return self.root / "pipeline"
+
+
+def load(path: str | Path | None, overrides=()) -> PipelineConfig:
+    """The validated pipeline config of a YAML file (the built-in default when path is None)."""
+    return validate(read(path, overrides, DEFAULT), PipelineConfig)

@@ -1,0 +1,204 @@
+"""The stages of the study, their configs and commands, and running them in order on one machine.
+
+A stage is one run of a project tool: sampling (src.sample under mpirun), training (src.train under
+torchrun) or generation (src.analyze superres). Its config is written to <data>/configs/<id>.yaml,
+so that the same files serve a local run and the Slurm jobs of jobs/pipeline.sh. A stage records
+that it started and that it finished (<data>/stages/<id>.started, .done, holding its command and
+config): a finished stage with the same command and config is skipped, a started one continues
+from its checkpoint (--resume), anything else starts afresh.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from src import config as sample_config
+from src import tasks
+from src.cli import local_training
+from src.pipeline.config import PipelineConfig
+
+SIDES = {"spin": "spin", "graph": "fk_bonds"}  # inverse-RG network side -> its target representation
+
+
+class StageError(RuntimeError):
+    """A stage that cannot be built or that failed; one-line message."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    kind: str  # sample | train | generate
+    description: str
+    after: tuple[str, ...] = ()  # stages whose outputs it reads
+    config: dict | None = None  # of sample and train stages
+    arguments: tuple[str, ...] = field(default=())  # of generate stages
+
+    def config_path(self, data: Path) -> Path:
+        return data / "configs" / f"{self.id}.yaml"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the stages put their outputs under <output>/pipeline."""
+
+    data: Path
+
+    def run(self, id: str) -> Path:
+        return self.data / "runs" / f"{id}.h5"
+
+    def model(self, id: str) -> Path:
+        return self.data / "models" / id
+
+    def generated(self, side: str) -> Path:
+        return self.data / "generated" / side
+
+
+def merged(base: dict, extra: dict) -> dict:
+    """base with extra's keys set (recursively into sections)."""
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        out[key] = (
+            merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
+    return out
+
+
+def _sample(
+    id: str, description: str, partial: dict, L: int, representations: list, cfg, at: Layout
+) -> Stage:
+    raw = merged(
+        partial,
+        {
+            "model": {"L": L},
+            "snapshots": {"representations": representations},
+            "seed": cfg.seed,
+            "output": str(at.run(id)),
+        },
+    )
+    try:
+        sample_config.validate(raw)
+    except sample_config.ConfigError as err:
+        raise StageError(f"stage {id}: {err}") from None
+    return Stage(id, "sample", description, config=raw)
+
+
+def _train(id: str, description: str, partial: dict, extra: dict, after, cfg, at: Layout) -> Stage:
+    raw = merged(partial, {**extra, "output": str(at.model(id)), "training": {"seed": cfg.seed}})
+    try:
+        tasks.validate(raw)
+    except sample_config.ConfigError as err:
+        raise StageError(f"stage {id}: {err}") from None
+    return Stage(id, "train", description, tuple(after), config=raw)
+
+
+def plan(cfg: PipelineConfig) -> list[Stage]:
+    """Every stage of the study, each after the stages it reads."""
+    at = Layout(cfg.data)
+    c, r = cfg.classification, cfg.inverse_rg
+    stages = []
+    for L in c.sizes:
+        stages.append(_sample(f"xy_L{L}", f"classical XY, L = {L}", c.classical, L, ["improved"], cfg, at))
+        stages.append(_sample(f"qxy_L{L}", f"quantum XY, L = {L}", c.quantum, L, ["improved"], cfg, at))
+    xy_runs = [f"xy_L{L}" for L in c.sizes]
+    data = {"data": {"files": [str(at.run(i)) for i in xy_runs], "representation": "improved"}}
+    stages.append(
+        _train("classifier", "classifier on classical XY improved", c.train, data, xy_runs, cfg, at)
+    )
+    start = f"ising_L{r.size}"
+    stages.append(
+        _sample(
+            start, f"Ising, L = {r.size} (training data)", r.sample, r.size, ["spin", "fk_bonds"], cfg, at
+        )
+    )
+    for L in r.reference_sizes:
+        stages.append(
+            _sample(f"ising_L{L}", f"Ising, L = {L} (reference)", r.sample, L, ["improved"], cfg, at)
+        )
+    for side, target in SIDES.items():
+        extra = {
+            "task": "superres",
+            "data": {"files": [str(at.run(start))], "target": target, "temperatures": [r.train_temperature]},
+        }
+        stages.append(
+            _train(f"superres_{side}", f"super-resolution, {side} side", r.train, extra, [start], cfg, at)
+        )
+        arguments = (
+            str(at.model(f"superres_{side}") / "best.pt"),
+            str(at.run(start)),
+            *("--steps", str(r.steps), "--n", str(r.generate), "--seed", str(cfg.seed)),
+            *("--out", str(at.generated(side)), "--overwrite", "--quiet"),
+        )
+        stages.append(
+            Stage(
+                f"generate_{side}",
+                "generate",
+                f"generation, {side} side",
+                (f"superres_{side}", start),
+                arguments=arguments,
+            )
+        )
+    return stages
+
+
+def write_configs(stages: list[Stage], data: Path) -> None:
+    for s in stages:
+        if s.config is not None:
+            path = s.config_path(data)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(yaml.safe_dump(s.config, sort_keys=False))
+
+
+def _launch_env() -> dict:
+    env = dict(os.environ)
+    if os.getuid() == 0:  # OpenMPI refuses root (containers, CI) unless told otherwise
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    return env
+
+
+def command(stage: Stage, cfg: PipelineConfig, resume: bool) -> list[str]:
+    again = ["--resume"] if resume else ["--overwrite"]
+    if stage.kind == "sample":
+        tool = [sys.executable, "-m", "src.sample", str(stage.config_path(cfg.data)), "--quiet", *again]
+        if cfg.ranks == 1:
+            return tool
+        if shutil.which("mpirun") is None:
+            raise StageError(f"stage {stage.id}: ranks = {cfg.ranks} needs mpirun, which is not on the PATH")
+        return ["mpirun", "--oversubscribe", "-n", str(cfg.ranks), *tool]
+    if stage.kind == "train":
+        return local_training([str(stage.config_path(cfg.data)), "--quiet", *again], cfg.processes)
+    return [sys.executable, "-m", "src.analyze", "superres", *stage.arguments]
+
+
+def run_stages(stages: list[Stage], cfg: PipelineConfig, log=print) -> None:
+    """Run the stages in order (skipping finished ones), with a line per stage and an ETA-free clock:
+    stage times differ too much for one."""
+    marks = cfg.data / "stages"
+    marks.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    for k, stage in enumerate(stages, 1):
+        fresh = command(stage, cfg, resume=False)
+        record = yaml.safe_dump({"command": fresh[fresh.index("-m") :], "config": stage.config})
+        done, begun = marks / f"{stage.id}.done", marks / f"{stage.id}.started"
+        head = f"[{k}/{len(stages)}] {stage.description}"
+        if done.exists() and done.read_text() == record:
+            log(f"{head}: done already")
+            continue
+        resume = begun.exists() and begun.read_text() == record and stage.kind != "generate"
+        argv = command(stage, cfg, resume) if resume else fresh
+        log(f"{head}{' (resumed)' if resume else ''}: {' '.join(argv)}")
+        begun.write_text(record)
+        t0 = time.perf_counter()
+        status = subprocess.run(argv, env=_launch_env()).returncode
+        if status:
+            raise StageError(f"stage {stage.id} failed with exit status {status}; rerun to continue it")
+        done.write_text(record)
+        log(f"{head}: {time.perf_counter() - t0:.0f} s (total {time.perf_counter() - started:.0f} s)")

@@ -1,0 +1,70 @@
+"""`make run`, the README's main job, on a smaller study: every stage runs through the user's entry
+points (mpirun, torchrun, src.analyze) and the report lists a finite number for every estimate."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# a study of a few seconds per stage: L = 4, 8; Ising from 8 to 16
+SMALL = {
+    "classification.sizes": "[4, 8]",
+    "classification.classical.sweeps": "{thermalize: 200, measure: 1000}",
+    "classification.quantum.sweeps": "{thermalize: 200, measure: 1000}",
+    "classification.classical.snapshots.every": 5,
+    "classification.quantum.snapshots.every": 5,
+    "classification.train.training.epochs": 3,
+    "inverse_rg.size": 8,
+    "inverse_rg.reference_sizes": "[16]",
+    "inverse_rg.sample.temperatures": "[1.9, 2.1, 2.269, 2.45, 2.7]",
+    "inverse_rg.sample.sweeps": "{thermalize: 200, measure: 1000}",
+    "inverse_rg.sample.snapshots.every": 5,
+    "inverse_rg.train.training.epochs": 2,
+    "inverse_rg.generate": 40,
+}
+
+
+def estimates(report: Path) -> dict[str, str]:
+    """quantity -> estimate of the report's first table."""
+    rows = {}
+    for line in report.read_text().split("## Inverse RG")[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if len(cells) == 4 and cells[0] not in ("quantity", "---"):
+            rows[cells[0] + " / " + cells[1]] = cells[2]
+    return rows
+
+
+@pytest.mark.timeout(1800)
+def test_make_run_writes_a_report_with_every_estimate(tmp_path):
+    settings = {**SMALL, "output": tmp_path / "results"}
+    args = " ".join(f"--set '{key}={value}'" for key, value in settings.items())
+    done = subprocess.run(
+        ["make", "run", f"RUN_ARGS={args}"],
+        cwd=ROOT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = tmp_path / "results" / "report.md"
+    rows = estimates(report)
+    quantities = " ".join(rows)
+    for expected in ("T_BKT, classical XY", "T_BKT, quantum XY", "T*(L = 8), quantum XY", "T_c, Ising"):
+        assert expected in quantities, expected
+    fixed_points = {"spin": [], "graph": []}
+    for quantity, estimate in rows.items():
+        if "fixed point" in quantity and estimate == "none":  # no crossing of T' = T in the range
+            continue
+        value = float(estimate.split("(")[0])
+        assert math.isfinite(value) and value > 0, quantity
+        if "fixed point" in quantity:
+            fixed_points[quantity.split(" / ")[1].split()[0]].append(value)
+    assert all(fixed_points.values()), fixed_points  # each network's flow has a fixed point
+    figures = {p.name for p in (tmp_path / "results" / "figures").rglob("*.png")}
+    assert {"outputs.png", "stiffness_quantum_xy.png", "flow_ising.png"} <= figures
+    assert "## Inverse RG: spin against graph super-resolution" in report.read_text()
