@@ -135,7 +135,7 @@ def plan(cfg: PipelineConfig) -> list[Stage]:
             str(at.model(f"superres_{side}") / "best.pt"),
             str(at.run(start)),
             *("--steps", str(r.steps), "--n", str(r.generate), "--seed", str(cfg.seed)),
-            *("--out", str(at.generated(side)), "--overwrite", "--quiet"),
+            *("--out", str(at.generated(side)), "--overwrite"),
         )
         stages.append(
             Stage(
@@ -167,14 +167,14 @@ def _launch_env() -> dict:
 def command(stage: Stage, cfg: PipelineConfig, resume: bool) -> list[str]:
     again = ["--resume"] if resume else ["--overwrite"]
     if stage.kind == "sample":
-        tool = [sys.executable, "-m", "src.sample", str(stage.config_path(cfg.data)), "--quiet", *again]
+        tool = [sys.executable, "-m", "src.sample", str(stage.config_path(cfg.data)), *again]
         if cfg.ranks == 1:
             return tool
         if shutil.which("mpirun") is None:
             raise StageError(f"stage {stage.id}: ranks = {cfg.ranks} needs mpirun, which is not on the PATH")
         return ["mpirun", "--oversubscribe", "-n", str(cfg.ranks), *tool]
     if stage.kind == "train":
-        return local_training([str(stage.config_path(cfg.data)), "--quiet", *again], cfg.processes)
+        return local_training([str(stage.config_path(cfg.data)), *again], cfg.processes)
     return [sys.executable, "-m", "src.analyze", "superres", *stage.arguments]
 
 
