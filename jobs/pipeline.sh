@@ -14,14 +14,14 @@ set -euo pipefail
 
 jobs_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$jobs_dir")
-cd "$root"  # the stages' paths are relative to the checkout, where every job starts
 python=${PYTHON:-$root/.venv/bin/python}
 [ -x "$python" ] || python=python3
 config=$root/configs/pipeline.yaml
 if [ $# -gt 0 ] && [[ $1 != -* ]]; then
-  config=$1
+  config=$(realpath "$1")
   shift
 fi
+cd "$root"  # the stages' paths are relative to the checkout, where every job starts
 # word splitting intended: each holds several options
 read -r -a every <<< "${SBATCH_ARGS:-}"
 read -r -a sampling <<< "${SAMPLE_ARGS:-}"
