@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) -m bench.mpi_scaling
 	$(PY) -m bench.quantum
 	$(PY) -m bench.train
+	$(PY) -m bench.superres
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

@@ -34,22 +34,8 @@ XY_L=${XY_L:-16 32 64}
 QXY_L=${QXY_L:-16 32 64}
 TRAIN_ISING_L=${TRAIN_ISING_L:-$ISING_L}
 TRAIN_XY_L=${TRAIN_XY_L:-$XY_L}
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1
-mkdir -p "$OUT/logs"
-TIMES=$OUT/times.tsv
-[ -f "$TIMES" ] || printf 'finished\tstep\tseconds\tcommand\n' >"$TIMES"
-
-# run NAME COMMAND...: the command with its output in $OUT/logs/NAME.log (and on the terminal),
-# its wall time appended to $TIMES
-run() {
-    local name=$1 start end
-    shift
-    echo "== $name: $*"
-    start=$(date +%s.%N)
-    "$@" 2>&1 | tee "$OUT/logs/$name.log"
-    end=$(date +%s.%N)
-    printf '%s\t%s\t%.1f\t%s\n' "$(date -Is)" "$name" "$(echo "$end - $start" | bc)" "$*" >>"$TIMES"
-}
+# shellcheck source=tools/study_lib.sh
+source tools/study_lib.sh
 
 # files PREFIX "SIZES": the run files of those sizes, one per word
 files() {

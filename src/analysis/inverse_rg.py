@@ -282,7 +282,7 @@ def comparison_rows(comps: list[Comparison]) -> list[dict]:
                         "mc_error": mc_error[i],
                         "difference": diff,
                         "z": diff / np.hypot(error[i], mc_error[i]),
-                        "relative": diff / abs(mc[i]),
+                        "relative": diff / abs(mc[i]) if mc[i] != 0 else np.nan,  # (improved r=L/2 at high T)
                         "T_prime": match.T,
                         "T_prime_error": match.error,
                         "solutions": match.solutions,
@@ -310,7 +310,10 @@ def error_rows(comps: list[Comparison]) -> list[dict]:
                     **{k: rows[0][k] for k in ("side", "model", "L")},
                     "observable": name,
                     "n_T": len(inside),
-                    "mean_abs_relative": float(np.mean(np.abs(relative))) if inside else np.nan,
+                    # temperatures where Monte Carlo is exactly 0 have no relative error
+                    "mean_abs_relative": float(np.nanmean(np.abs(relative)))
+                    if np.isfinite(relative).any()
+                    else np.nan,
                     "mean_z2": float(np.mean(z**2)) if inside else np.nan,
                     "max_abs_z": float(np.max(np.abs(z))) if inside else np.nan,
                     "T_fixed": T_fixed,
