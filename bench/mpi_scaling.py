@@ -53,6 +53,7 @@ def run_case(ranks: int, L: int, per_rank: int, measure: int, exchange_every: in
         "per_rank": sweeps * L * L / a["seconds_total"] / ranks,
         "exchange": a["seconds_exchange"] / a["seconds_total"],
         "write": a["seconds_write"] / a["seconds_total"],
+        "wait": a["seconds_wait"] / a["seconds_total"],
         "bytes": written,
         "hdf5_rate": written / a["seconds_write"] / 1e6,
     }
@@ -91,14 +92,14 @@ def main(argv=None):
     )
     print(
         "exchange every | ranks | chains | wall s | spin updates/s per rank | efficiency | exchange share | "
-        "write share | "
-        "HDF5 MB/s | HDF5 / plain"
+        "write share | wait share | HDF5 MB/s | HDF5 / plain"
     )
     for r in rows:
         print(
             f"{r['every']} | {r['ranks']} | {r['chains']} | {r['wall']:.1f} | {r['per_rank']:.3g} | "
             f"{r['per_rank'] / base[r['every']]:.2f} | "
-            f"{100 * r['exchange']:.1f} % | {100 * r['write']:.1f} % | {r['hdf5_rate']:.0f} | "
+            f"{100 * r['exchange']:.1f} % | {100 * r['write']:.1f} % | {100 * r['wait']:.1f} % | "
+            f"{r['hdf5_rate']:.0f} | "
             f"{r['hdf5_rate'] / plain:.2f}"
         )
 

@@ -128,7 +128,9 @@ class Run:
         self.thermalised = 0  # thermalisation sweeps done
         self.next_measurement = 0
         self._last_checkpoint = time.time()
-        self.seconds = dict.fromkeys(("exchange", "write"), 0.0)  # wall time spent in each, rank 0
+        # wall time of rank 0 spent in each; "wait": for the other ranks to reach an exchange or a
+        # write (load imbalance), kept apart from the exchange and the write themselves
+        self.seconds = dict.fromkeys(("exchange", "write", "wait"), 0.0)
         self._started = time.perf_counter()
         self._snapshots, self._snapshot_events = [], 0  # buffered (temperature, index, representations)
         # snapshot events buffered before a write: large collective writes, bounded memory per rank
@@ -164,7 +166,13 @@ class Run:
             self.sweeps_done += chunk
             n -= chunk
 
+    def _synchronise(self) -> None:
+        t0 = time.perf_counter()
+        self.w.barrier()
+        self.seconds["wait"] += time.perf_counter() - t0
+
     def _exchange(self, tune: bool):
+        self._synchronise()
         t0 = time.perf_counter()
         weights = self.w.allgather_rows(self.sampler.exchange_weights())
         self.exchange.attempt(
@@ -180,6 +188,7 @@ class Run:
         """Write the buffered measurements and snapshots. Measurements are gathered, sorted by
         temperature, and every rank writes the rows it owns; every rank writes its own chains'
         snapshots. Both are collective, and every rank reaches here at the same measurement."""
+        self._synchronise()
         t0 = time.perf_counter()
         if self._buffer:
             B = len(self._buffer)

@@ -72,8 +72,9 @@ class Sampler:
         for classical chains the total energy and 0 (the expansion order of quantum chains)."""
         if self.model.quantum:
             return self.backend.exchange_weights()
-        energies = self._energies()
-        return np.stack([energies, np.zeros_like(energies)], axis=1)
+        weights = np.zeros((len(self.backend.ids), 2))  # (not np.stack: this runs every sweep)
+        weights[:, 0] = self._energies()
+        return weights
 
     def _energies(self) -> np.ndarray:
         """Total energies of the current configurations, computed once for a measurement and the

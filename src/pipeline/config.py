@@ -22,17 +22,17 @@ DEFAULT = {
     "ranks": 2,
     "processes": 2,
     "classification": {
-        "sizes": [8, 16],
+        "sizes": [8, 16, 32],
         "classical": {
             "model": {"name": "xy"},
             "temperatures": {"min": 0.6, "max": 1.3, "count": 10},
-            "sweeps": {"thermalize": 500, "measure": 4000},
+            "sweeps": {"thermalize": 500, "measure": 6000},
             "snapshots": {"every": 10, "representations": ["improved"], "distance": "half"},
         },
         "quantum": {
             "model": {"name": "quantum_xy"},
             "temperatures": {"min": 0.2, "max": 0.55, "count": 10},
-            "sweeps": {"thermalize": 500, "measure": 4000},
+            "sweeps": {"thermalize": 500, "measure": 6000},
             "snapshots": {"every": 10, "representations": ["improved"], "distance": "half"},
         },
         "train": {
@@ -51,15 +51,15 @@ DEFAULT = {
         "sample": {
             "model": {"name": "ising"},
             "temperatures": [1.9, 2.0, 2.1, 2.2, 2.269, 2.35, 2.45, 2.6, 2.8],
-            "sweeps": {"thermalize": 500, "measure": 4000},
+            "sweeps": {"thermalize": 500, "measure": 8000},
             "snapshots": {"every": 10, "distance": "half"},
         },
         "train_temperature": 2.269,
         "train": {
             "network": {"channels": [32, 32, 32]},
-            "training": {"epochs": 8, "batch_size": 32, "lr": 1.0e-3},
+            "training": {"epochs": 10, "batch_size": 32, "lr": 1.0e-3},
         },
-        "generate": 200,
+        "generate": 300,
     },
 }
 

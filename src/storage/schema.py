@@ -3,7 +3,7 @@
 /                       attrs: format, format_version, model, L, q, J, Jz, update, seed, config
                         (YAML), software_version, git_commit, host, backend, n_ranks, n_replicas,
                         measurements_per_replica, snapshots_per_replica, started, finished,
-                        seconds_total, seconds_exchange, seconds_write, complete
+                        seconds_total, seconds_exchange, seconds_write, seconds_wait, complete
 /temperatures           (n_T,)
 /observables/<name>     (n_T, n_replicas * n_measurements) float64, one value per measurement
 /snapshots/<rep>        (n_T, n_replicas * n_snapshots, ...) chunks of consecutive snapshots
