@@ -404,20 +404,25 @@ def test_pipeline_script_submits_the_study_in_order(tmp_path):
         line.split()[-1].rsplit("/", 1)[-1].removesuffix(".yaml"): 101 + k
         for k, line in enumerate(lines[:-1])
     }
-    # the built-in study: 4 XY runs, the classifier, 3 Ising runs, 2 super-resolution networks
+    # the built-in study: classical and quantum XY runs, the classifier, the Ising runs, 2 networks
+    study = pipeline_config.DEFAULT
+    sizes, rg = study["classification"]["sizes"], study["inverse_rg"]
+    ising = [rg["size"], *rg["reference_sizes"]]
     assert sorted(ids) == sorted(
-        ["xy_L8", "qxy_L8", "xy_L16", "qxy_L16", "classifier", "ising_L16", "ising_L32", "ising_L64"]
-        + ["superres_spin", "superres_graph"]
+        [f"{m}_L{L}" for L in sizes for m in ("xy", "qxy")]
+        + ["classifier", *(f"ising_L{L}" for L in ising), "superres_spin", "superres_graph"]
     )
     for line in lines[:-1]:
         assert "--parsable" in line and (out / "pipeline" / "configs").is_dir()
         if "sample.slurm" in line:
             assert "--ntasks=8" in line and "--dependency" not in line
     by_id = dict(zip(ids, lines))
-    assert f"--dependency=afterok:{ids['xy_L8']}:{ids['xy_L16']} " in by_id["classifier"]
+    xy_jobs = ":".join(str(ids[f"xy_L{L}"]) for L in sizes)
+    assert f"--dependency=afterok:{xy_jobs} " in by_id["classifier"]
     assert "jobs/train.slurm" in by_id["classifier"] and "--ntasks=8" not in by_id["classifier"]
-    assert f"--dependency=afterok:{ids['ising_L16']} " in by_id["superres_graph"]
+    start = ids[f"ising_L{rg['size']}"]
+    assert f"--dependency=afterok:{start} " in by_id["superres_graph"]
     last = lines[-1]
     assert "--dependency=afterok:" + ":".join(str(i) for i in sorted(ids.values())) in last
     assert "--finish" in last and f"output={out}" in last
-    assert "job 111" in res.stdout
+    assert f"job {100 + len(lines)}" in res.stdout
