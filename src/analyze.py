@@ -23,7 +23,7 @@ from src.analysis import classify as cls
 from src.analysis.crossing import NoCrossing
 from src.analysis.fss import FORMS
 from src.analysis.inverse_rg import InverseRGError, inverse_rg_report, parse_sides
-from src.analysis.stiffness import plot_stiffness, stiffness_curves
+from src.analysis.stiffness import extrapolate_crossings, plot_stiffness, stiffness_curves
 from src.stats.derived import format_summary_table, format_value_error, headline_columns
 from src.storage.reader import RunFile, RunFileError
 
@@ -92,6 +92,9 @@ def main(argv=None) -> int:
             for c in curves:
                 crossing = format_value_error(*c["crossing"])
                 print(f"L = {c['L']:4d}: rho_s = 2T/pi at T = {crossing}  ({c['path']})")
+            fit = extrapolate_crossings(curves)
+            if fit is not None:
+                print(fit.line("T_BKT"))
             plot_stiffness(curves, args.plot)
             print(f"figure: {args.plot}")
     except (RunFileError, NoCrossing, cls.ClassifyError, InverseRGError) as err:

@@ -54,7 +54,7 @@ def test_make_run_writes_a_report_with_every_estimate(tmp_path):
     report = tmp_path / "results" / "report.md"
     rows = estimates(report)
     quantities = " ".join(rows)
-    for expected in ("T_BKT, classical XY", "T_BKT, quantum XY", "T*(L = 8), quantum XY", "T_c, Ising"):
+    for expected in ("T_BKT, classical XY", "T_BKT, quantum XY", "quantum XY (spin stiffness)", "T_c, Ising"):
         assert expected in quantities, expected
     fixed_points = {"spin": [], "graph": []}
     for quantity, estimate in rows.items():

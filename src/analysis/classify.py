@@ -184,9 +184,7 @@ def summary_text(curves, fit: Extrapolation | None, output_name: str) -> str:
     if fit is None:
         lines.append("no extrapolation: crossings at fewer than two lattice sizes")
     else:
-        quality = f"chi2/dof = {fit.chi2:.2g}/{fit.dof}" if fit.dof else "exact through two sizes"
-        estimate = format_value_error(fit.T_c, fit.T_c_error)
-        lines.append(f"extrapolated {symbol} = {estimate}  ({fit.describe()}; {quality})")
+        lines.append(fit.line(symbol))
     reference = literature_tc(model)
     if reference is not None:
         lines.append(f"literature {symbol} = {reference:.7g}")

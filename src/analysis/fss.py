@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import curve_fit
 
+from src.stats.derived import format_value_error
+
 FORMS = ("power", "bkt")
 
 
@@ -31,6 +33,12 @@ class Extrapolation:
     def at(self, x) -> np.ndarray:
         """The fitted T_x at scaling variable(s) x."""
         return self.T_c + self.slope * np.asarray(x, dtype=float)
+
+    def line(self, symbol: str) -> str:
+        """'extrapolated T_c = 2.2607(25)  (the form; chi2/dof = ...)' for reports."""
+        quality = f"chi2/dof = {self.chi2:.2g}/{self.dof}" if self.dof else "exact through two sizes"
+        estimate = format_value_error(self.T_c, self.T_c_error)
+        return f"extrapolated {symbol} = {estimate}  ({self.describe()}; {quality})"
 
     def describe(self) -> str:
         if self.form == "bkt":

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from src.analysis.crossing import level_crossing
+from src.analysis.fss import Extrapolation, extrapolate
 from src.analysis.plotting import pyplot, save
 from src.storage.reader import RunFile, RunFileError
 
@@ -38,3 +39,12 @@ def plot_stiffness(curves, out: Path) -> None:
     ax.set_ylabel("spin stiffness ρ_s")
     ax.legend(frameon=False)
     save(fig, out)
+
+
+def extrapolate_crossings(curves) -> Extrapolation | None:
+    """T_BKT + a / ln^2 L through the crossings (Kosterlitz-Thouless corrections), or None with
+    fewer than two sizes."""
+    if len({c["L"] for c in curves}) < 2:
+        return None
+    L, T, error = np.array([(c["L"], *c["crossing"]) for c in curves]).T
+    return extrapolate(L, T, error, form="bkt")

@@ -16,7 +16,7 @@ from src.analysis.inverse_rg import (
     write_report,
 )
 from src.analysis.references import LITERATURE_TC
-from src.analysis.stiffness import plot_stiffness, stiffness_curves
+from src.analysis.stiffness import extrapolate_crossings, plot_stiffness, stiffness_curves
 from src.pipeline.config import PipelineConfig
 from src.pipeline.stages import SIDES, Layout
 from src.provenance import now, provenance
@@ -61,15 +61,16 @@ def estimates(cfg: PipelineConfig, figures: Path) -> tuple[list[list[str]], list
         rows.append([label, method, value, f"{reference}"])
     stiffness = stiffness_curves([at.run(f"qxy_L{L}") for L in c.sizes])
     plot_stiffness(stiffness, figures / "stiffness_quantum_xy.png")
-    for curve in stiffness:
-        rows.append(
-            [
-                f"T*(L = {curve['L']}), quantum XY",
-                "spin stiffness from winding numbers: ρ_s(T*) = 2T*/π (→ T_BKT as 1/ln²L)",
-                _estimate(*curve["crossing"]),
-                f"{T_BKT_QXY} (L → ∞)",
-            ]
-        )
+    fit = extrapolate_crossings(stiffness)
+    rows.append(
+        [
+            "T_BKT, quantum XY (spin stiffness)",
+            f"ρ_s(T*) = 2T*/π from winding numbers at L = {sizes}: {_crossings(stiffness)}; "
+            "T* = T_BKT + a/ln²L",
+            _estimate(fit.T_c, fit.T_c_error),
+            f"{T_BKT_QXY}",
+        ]
+    )
     generated = {side: at.generated(side) for side in SIDES}
     comps = comparisons([at.run(f"ising_L{L}") for L in r.reference_sizes], generated)
     write_report(comps, figures / "inverse_rg")
