@@ -132,7 +132,8 @@ class Run:
         # write (load imbalance), kept apart from the exchange and the write themselves
         self.seconds = dict.fromkeys(("exchange", "write", "wait"), 0.0)
         self._started = time.perf_counter()
-        self._snapshots, self._snapshot_events = [], 0  # buffered (temperature, index, representations)
+        # buffered per snapshot event: (temperature rows, snapshot indices, {representation: array})
+        self._snapshots, self._snapshot_events = [], 0
         # snapshot events buffered before a write: large collective writes, bounded memory per rank
         event_bytes = -(-self.M // w.size) * sum(
             int(np.prod(shape)) * np.dtype(dtype).itemsize
@@ -208,17 +209,17 @@ class Run:
                 writer.write_block("exchange", start, {"chain_at_temperature": chain_at})
             self._buffer = []
         if self._snapshots:
-            writer.write_snapshots(self._snapshots)
+            t, s, reps = zip(*self._snapshots)
+            writer.write_snapshots(
+                np.concatenate(t), np.concatenate(s), {k: [r[k] for r in reps] for k in reps[0]}
+            )
             self._snapshots, self._snapshot_events = [], 0
         self.seconds["write"] += time.perf_counter() - t0
 
     def _snapshot(self, s: int):
         reps = self.sampler.snapshot(self.config.snapshots.representations, self.config.distance())
         sets = self.chains // self.n_T
-        self._snapshots += [
-            (int(t), int(j) * self.n_snap + s, {k: v[c] for k, v in reps.items()})
-            for c, (t, j) in enumerate(zip(self.temperature_index(), sets))
-        ]
+        self._snapshots.append((self.temperature_index(), sets * self.n_snap + s, reps))
         self._snapshot_events += 1
 
     # -- checkpoints -------------------------------------------------------------------------

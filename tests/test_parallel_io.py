@@ -34,8 +34,9 @@ def _write_everything(path, w):
     writer.write_block("observables", 3, block)
     # every rank writes the snapshots of "its" temperatures, some ranks none
     mine = [t for t in range(lay.n_T) if t % w.size == w.rank and t != 1]
-    items = [(t, s, {"spin": np.full((4, 4), 10 * t + s, np.int8)}) for t in mine for s in (0, 4)]
-    writer.write_snapshots(items)
+    t, s = np.repeat(mine, 2).astype(int), np.tile([0, 4], len(mine))
+    spins = np.ones((len(t), 4, 4), np.int8) * (10 * t + s)[:, None, None]
+    writer.write_snapshots(t, s, {"spin": [spins[:1], spins[1:]]})  # in two parts, as the driver's events
     writer.write_small("extra", "vector", np.arange(3.0), {"description": "x"})
     writer.finish({"done": True})
     return lay, block

@@ -52,6 +52,26 @@ class World:
         """outgoing[r] goes to rank r; returns what every rank sent to this one, in rank order."""
         return outgoing if self.comm is None else self.comm.alltoall(outgoing)
 
+    def received_counts(self, counts: np.ndarray) -> np.ndarray:
+        """How many rows every rank sends this one, given how many this one sends each (alltoall_rows)."""
+        if self.comm is None:
+            return counts
+        received = np.empty(self.size, np.int64)
+        self.comm.Alltoall(np.ascontiguousarray(counts, np.int64), received)
+        return received
+
+    def alltoall_rows(self, rows: np.ndarray, counts: np.ndarray, received: np.ndarray) -> np.ndarray:
+        """rows ordered by destination, counts[r] of them for rank r; returns the rows every rank
+        sent this one (received[r] from rank r), in rank order. Buffers, not pickles: this carries
+        the snapshots, and a pickled all-to-all took as long as writing them."""
+        if self.comm is None:
+            return rows
+        rows = np.ascontiguousarray(rows)
+        per_row = int(np.prod(rows.shape[1:]))
+        out = np.empty((int(received.sum()), *rows.shape[1:]), rows.dtype)
+        self.comm.Alltoallv([rows, counts * per_row], [out, received * per_row])
+        return out
+
     def gather(self, obj):
         return [obj] if self.comm is None else self.comm.gather(obj, root=0)
 

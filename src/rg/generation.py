@@ -261,6 +261,6 @@ def _write(
     n_T, B = configs.shape[:2]
     snapshots, values = describe(lattice, target, configs.reshape(-1, *configs.shape[2:]), colours)
     writer.write_block("observables", start, {k: v.reshape(n_T, 1, B) for k, v in values.items()})
-    shaped = {k: v.reshape(n_T, B, *v.shape[1:]) for k, v in snapshots.items()}
-    items = [(t, start + b, {k: v[t, b] for k, v in shaped.items()}) for t in range(n_T) for b in range(B)]
-    writer.write_snapshots(items)
+    # configurations are (temperature, b) in row-major order, as the snapshots of the file
+    rows = np.repeat(np.arange(n_T), B), np.tile(start + np.arange(B), n_T)
+    writer.write_snapshots(*rows, {k: [v] for k, v in snapshots.items()})

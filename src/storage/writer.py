@@ -86,6 +86,18 @@ def _preallocated():
     return dcpl
 
 
+def _gathered(parts: list, order: np.ndarray) -> np.ndarray:
+    """np.concatenate(parts)[order] with one copy: every part's rows go straight to their place."""
+    where = np.empty_like(order)
+    where[order] = np.arange(len(order))
+    out = np.empty((len(order), *parts[0].shape[1:]), parts[0].dtype)
+    start = 0
+    for part in parts:
+        out[where[start : start + len(part)]] = part
+        start += len(part)
+    return out
+
+
 class RunWriter:
     def __init__(
         self, path: Path, world: World, layout: Layout, attrs: dict | None = None, resume: bool = False
@@ -168,30 +180,34 @@ class RunWriter:
             ]
             self._write(self.f[group][name], blocks, values[self.rows])
 
-    def write_snapshots(self, items: list):
-        """items: (temperature index, snapshot index, {representation: array}) of this rank's
-        chains. They are sent to the rank that owns their temperature row (rank 0 with a serial
-        h5py), which writes its rows' runs of consecutive snapshot indices as a few large blocks."""
+    def write_snapshots(self, temperatures, indices, snapshots: dict):
+        """Snapshot indices[i] at temperature row temperatures[i] of this rank's chains, with the
+        representations in snapshots[name], a list of arrays whose rows, concatenated, are i = 0, 1,
+        ... (one array per snapshot event, so that they are copied once, into place). They are sent
+        to the rank that owns their temperature row (rank 0 with a serial h5py), which writes its
+        rows' runs of consecutive snapshot indices as a few large blocks."""
         owner = np.zeros(self.layout.n_T, dtype=np.int64)
         if self.parallel:
             for rank in range(self.world.size):
                 owner[split(self.layout.n_T, self.world.size, rank)] = rank
-        outgoing = [[] for _ in range(self.world.size)]
-        for item in items:
-            outgoing[owner[item[0]]].append(item)
-        items = sorted((it for part in self.world.alltoall(outgoing) for it in part), key=lambda it: it[:2])
+        temperatures, indices = np.asarray(temperatures, np.int64), np.asarray(indices, np.int64)
+        to = np.argsort(owner[temperatures], kind="stable")
+        if self.world.size > 1:
+            counts = np.bincount(owner[temperatures], minlength=self.world.size)
+            received = self.world.received_counts(counts)
+            send = (temperatures[to], indices[to], {k: _gathered(v, to) for k, v in snapshots.items()})
+            temperatures, indices = (self.world.alltoall_rows(a, counts, received) for a in send[:2])
+            snapshots = {k: [self.world.alltoall_rows(v, counts, received)] for k, v in send[2].items()}
         if not self.writes:
             return
-        blocks = []  # runs of consecutive snapshot indices at one temperature: ((t, first), (1, length))
-        for t, s, _ in items:
-            if blocks and blocks[-1][0][0] == t and blocks[-1][0][1] + blocks[-1][1][1] == s:
-                blocks[-1] = (blocks[-1][0], (1, blocks[-1][1][1] + 1))
-            else:
-                blocks.append(((t, s), (1, 1)))
+        order = np.lexsort((indices, temperatures))  # by temperature row, then snapshot index
+        t, s = temperatures[order], indices[order]
+        # runs of consecutive snapshot indices at one temperature: ((t, first), (1, length))
+        new_run = np.flatnonzero((np.diff(t) != 0) | (np.diff(s) != 1)) + 1
+        starts, ends = np.r_[0, new_run], np.r_[new_run, len(t)]
+        blocks = [((int(t[i]), int(s[i])), (1, int(j - i))) for i, j in zip(starts, ends)] if len(t) else []
         for name in self.layout.snapshot_shapes:
-            d = self.f["snapshots"][name]
-            data = np.stack([it[2][name] for it in items]) if items else np.empty((0, *d.shape[2:]), d.dtype)
-            self._write(d, blocks, data)
+            self._write(self.f["snapshots"][name], blocks, _gathered(snapshots[name], order))
 
     def _write(self, dset, blocks: list, data: np.ndarray):
         """Write `data`, laid out block after block in the file's order, to `blocks` ((start, count)
