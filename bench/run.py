@@ -70,7 +70,7 @@ def run(sizes, budget: float) -> list[dict]:
                 res = fn(L, T, n, 1)
                 row[pkg] = res[metric] if not res.get("skipped") else None
             rows.append(row)
-            print(_format_row(row), flush=True)
+            print(" | ".join(_cells(row)), flush=True)
     return rows
 
 
@@ -92,8 +92,8 @@ HEADER = [
 ]
 
 
-def _format_row(row) -> str:
-    cells = [
+def _cells(row) -> list[str]:
+    return [
         row["case"],
         str(row["L"]),
         row["unit"],
@@ -101,7 +101,6 @@ def _format_row(row) -> str:
         *(_cell(row[p]) for p in competitors.PACKAGES),
         *(_ratio(row, p) for p in competitors.PACKAGES),
     ]
-    return " | ".join(cells)
 
 
 def machine() -> str:
@@ -115,6 +114,16 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {system}, Python {platform.python_version()}"
 
 
+def write_markdown(path: str, rows: list[list[str]], about: str) -> None:
+    """`about`, then rows[0] as the header of a markdown table of the rest; written atomically."""
+    lines = [about, ""] + ["| " + " | ".join(r) + " |" for r in rows]
+    lines.insert(3, "|---" * len(rows[0]) + "|")
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(tmp, path)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[64, 256, 1024])
@@ -125,11 +134,7 @@ def main(argv=None):
     print(" | ".join(HEADER))
     rows = run(args.sizes, args.budget)
     if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(
-                f"Machine: {machine()}\n\n| " + " | ".join(HEADER) + " |\n|" + "---|" * len(HEADER) + "\n"
-            )
-            f.writelines(f"| {_format_row(r)} |\n" for r in rows)
+        write_markdown(args.markdown, [HEADER] + [_cells(r) for r in rows], f"Machine: {machine()}")
 
 
 if __name__ == "__main__":

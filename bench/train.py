@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from bench.run import machine
+from bench.run import machine, write_markdown
 from src.cli import local_training
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,15 +106,6 @@ def run(L: int, snapshots: int, batch_sizes: list[int]) -> list[list[str]]:
                 rows.append(row)
                 print(" | ".join(row), flush=True)
     return rows
-
-
-def write_markdown(path: str, rows: list[list[str]], about: str) -> None:
-    lines = [about, ""] + ["| " + " | ".join(r) + " |" for r in rows]
-    lines.insert(3, "|---" * len(rows[0]) + "|")
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(tmp, path)
 
 
 def main(argv=None):

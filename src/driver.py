@@ -37,11 +37,18 @@ class Checkpointed(Exception):
     """Raised on every rank after the checkpoint that a signal asked for."""
 
 
-def choose_backend(requested: str, model) -> str:
+# `backend: auto` takes the GPU only for a batch of at least this many spins per rank. Below it a
+# sweep is bound by kernel launches and one core is faster (docs/benchmarks.md, H200 against one
+# Xeon core: SW Ising L = 64 is 100x slower on the GPU alone, 6x faster as a batch of 1024 lattices;
+# the crossover for one lattice is near L = 1024).
+GPU_MIN_SPINS = 1 << 20
+
+
+def choose_backend(requested: str, model, chains_per_rank: int) -> str:
     if requested != "auto":
         return requested
-    if model.quantum:
-        return "cpu"  # the loop algorithm has no GPU code
+    if model.quantum or chains_per_rank * model.n_sites < GPU_MIN_SPINS:
+        return "cpu"  # the loop algorithm has no GPU code; small batches are faster on a core
     try:
         import cupy
 
@@ -111,7 +118,8 @@ class Run:
         self.exchange = ReplicaExchange(1.0 / self.temps, self.k, config.seed) if ex else None
         self.exchange_every = ex.every if ex else 0
         self.tune_ladder = bool(ex and ex.tune_ladder)
-        self.backend = choose_backend(config.backend, self.model)
+        # the same choice on every rank: from the largest number of chains a rank holds
+        self.backend = choose_backend(config.backend, self.model, -(-self.M // w.size))
         if self.backend == "gpu":
             _use_local_gpu(w)
         self.sampler = Sampler(

@@ -1,4 +1,6 @@
-"""The array (GPU) backend, run on NumPy: labelling, exactness on small tori, batching, seeding."""
+"""The array (GPU) backend: labelling, exactness on small tori, batching, seeding. Every test runs
+on NumPy; those taking `device` run on CuPy as well where a CUDA device is visible (skipped
+otherwise), so a GPU machine runs the same checks with `python -m pytest tests/test_array_backend.py`."""
 
 from functools import cache
 
@@ -7,16 +9,33 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from src.graph.representations import correlation_configuration, improved_configuration
+from src.graph.representations import Graph, correlation_configuration, improved_configuration
 from src.models.spec import ModelSpec
 from src.observables import observables
 from src.stats import binned_error
 from src.updates import array_kernels as ak
-from src.updates.array_backend import ArrayBackend
+from src.updates.array_backend import ArrayBackend, array_module
 from src.updates.batch import UPDATES
 from src.updates.cpu_backend import CpuBackend
 
 N_BINS = 20
+
+
+def cuda_visible() -> bool:
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # no CuPy, no driver, no device
+        return False
+
+
+# the `device` argument of ArrayBackend: NumPy everywhere, CuPy on a machine with a GPU
+DEVICES = [
+    pytest.param(False, id="numpy"),
+    pytest.param(True, id="cupy", marks=pytest.mark.skipif(not cuda_visible(), reason="no CUDA device")),
+]
+host = ak.to_host
 
 
 def scipy_labels(bonds: np.ndarray) -> np.ndarray:
@@ -45,12 +64,14 @@ def scipy_labels(bonds: np.ndarray) -> np.ndarray:
 # (1) labelling
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("L", [2, 3, 5, 8, 16])
-def test_labels_are_the_connected_components(L):
+def test_labels_are_the_connected_components(L, device):
+    xp = array_module(device)
     rng = np.random.default_rng(L)
     for p in (0.0, 0.3, 0.5, 0.6, 0.9, 1.0):
         bonds = (rng.random((6, 2, L, L)) < p).astype(np.uint8)
-        glob = ak.label_components(np, bonds)
+        glob = host(ak.label_components(xp, xp.asarray(bonds)))
         local = ak.local_labels(np, glob)
         np.testing.assert_array_equal(local, scipy_labels(bonds))
         # global labels are offset by replica, so different replicas never share a label
@@ -91,8 +112,8 @@ def measure(backend: ArrayBackend, n_meas: int) -> np.ndarray:
     out = np.empty((n_meas, 3, backend.state.shape[0]))
     for t in range(n_meas):
         backend.sweep(1)
-        obs = observables(backend.model, backend.lattice_state(), backend.graph(), np)
-        out[t] = obs["energy"], obs["corr_nn"], obs["improved_nn"]
+        obs = observables(backend.model, backend.lattice_state(), backend.graph(), backend.xp)
+        out[t] = host(obs["energy"]), host(obs["corr_nn"]), host(obs["improved_nn"])
     return out
 
 
@@ -107,13 +128,16 @@ EXACT_CASES = [
 ]
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("update", UPDATES)
 @pytest.mark.parametrize("name,L,q,betas", EXACT_CASES, ids=[f"{c[0]}{c[2]}-L{c[1]}" for c in EXACT_CASES])
-def test_batch_matches_exact_averages(name, L, q, betas, update):
+def test_batch_matches_exact_averages(name, L, q, betas, update, device):
     model = ModelSpec(name, L, q)
     copies = 16
     beta_of_replica = np.tile(betas, copies)  # the two temperatures interleaved in one batch
-    backend = ArrayBackend(model, update, beta_of_replica, seed=20240, replica_ids=np.arange(2 * copies))
+    backend = ArrayBackend(
+        model, update, beta_of_replica, seed=20240, replica_ids=np.arange(2 * copies), device=device
+    )
     backend.sweep(100, tune=True)
     series = measure(backend, 800)
     ref = [exact(name, L, q, b) for b in betas]
@@ -132,8 +156,9 @@ def test_batch_matches_exact_averages(name, L, q, betas, update):
     assert abs(ref[0].energy - ref[1].energy) > 20 * max(errors)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("update", ["sw", "wolff", "metropolis"])
-def test_xy_improved_equals_plain_correlation_and_updates_agree(update):
+def test_xy_improved_equals_plain_correlation_and_updates_agree(update, device):
     model = ModelSpec("xy", 4)
     beta = 1.0
     backend = ArrayBackend(
@@ -143,6 +168,7 @@ def test_xy_improved_equals_plain_correlation_and_updates_agree(update):
         seed=7,
         replica_ids=np.arange(32),
         overrelax=1 if update == "metropolis" else 0,
+        device=device,
     )
     backend.sweep(100, tune=True)
     series = measure(backend, 800).mean(axis=2).T
@@ -162,18 +188,19 @@ XY_REFERENCE = (-1.4118, 0.0004)
 # graphs
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name,q", [("ising", 2), ("potts", 3), ("clock", 6), ("xy", 2)])
 @pytest.mark.parametrize("update", UPDATES)
-def test_graph_is_consistent(name, q, update):
+def test_graph_is_consistent(name, q, update, device):
     model = ModelSpec(name, 6, q)
-    backend = ArrayBackend(model, update, [0.2, 0.6, 1.0], seed=3, replica_ids=[0, 1, 2])
+    backend = ArrayBackend(model, update, [0.2, 0.6, 1.0], seed=3, replica_ids=[0, 1, 2], device=device)
     backend.sweep(5, tune=True)
-    graph = backend.graph()
+    graph = host_graph(backend.graph())
     R, L = 3, 6
     assert graph.bonds.shape == (R, 2, L, L) and graph.bonds.dtype == np.uint8
     assert graph.labels.shape == (R, L, L)
     np.testing.assert_array_equal(graph.labels.reshape(R, -1), scipy_labels(graph.bonds))
-    spins = backend.lattice_state()
+    spins = host(backend.lattice_state())
     right, down = np.roll(spins, -1, axis=2), np.roll(spins, -1, axis=1)
     if model.vector:
         assert graph.axes.shape == (R,)
@@ -187,8 +214,12 @@ def test_graph_is_consistent(name, q, update):
         equal = np.stack([spins == right, spins == down], axis=1)
         assert np.all(equal[graph.bonds == 1])
     # the graph stays the same until the spins change
-    again = backend.graph()
+    again = host_graph(backend.graph())
     np.testing.assert_array_equal(again.bonds, graph.bonds)
+
+
+def host_graph(graph: Graph) -> Graph:
+    return Graph(host(graph.bonds), host(graph.labels), None if graph.axes is None else host(graph.axes))
 
 
 def test_sw_graph_is_the_one_the_update_used():
@@ -221,19 +252,26 @@ def test_initial_state_equals_cpu_backend():
         assert a.state.dtype == c.state.dtype
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name,q", [("ising", 2), ("potts", 3), ("clock", 6), ("xy", 2)])
 @pytest.mark.parametrize("update", UPDATES)
-def test_same_seed_same_chain(name, q, update):
+def test_same_seed_same_chain(name, q, update, device):
     model = ModelSpec(name, 6, q)
     runs = []
     for seed in (9, 9, 10):
         b = ArrayBackend(
-            model, update, [0.4, 0.9], seed=seed, replica_ids=[0, 1], overrelax=1 if name == "xy" else 0
+            model,
+            update,
+            [0.4, 0.9],
+            seed=seed,
+            replica_ids=[0, 1],
+            overrelax=1 if name == "xy" else 0,
+            device=device,
         )
         b.sweep(4, tune=True)
         b.sweep(3)
         g = b.graph()
-        runs.append((b.state.copy(), g.labels.copy(), g.bonds.copy(), b.flipped, b.accepted))
+        runs.append((host(b.state), host(g.labels), host(g.bonds), b.flipped, b.accepted))
     for x, y in zip(runs[0], runs[1], strict=True):
         np.testing.assert_array_equal(x, y)
     assert not np.array_equal(runs[0][0], runs[2][0])
@@ -283,13 +321,17 @@ def test_metropolis_counts_and_xy_moves():
     assert np.all((backend.state >= 0) & (backend.state < 2 * np.pi))
 
 
-def test_overrelaxation_conserves_energy():
+@pytest.mark.parametrize("device", DEVICES)
+def test_overrelaxation_conserves_energy(device):
     model = ModelSpec("xy", 8)
-    backend = ArrayBackend(model, "metropolis", [0.7, 1.3], seed=8, replica_ids=[0, 1], overrelax=1)
+    backend = ArrayBackend(
+        model, "metropolis", [0.7, 1.3], seed=8, replica_ids=[0, 1], overrelax=1, device=device
+    )
     backend.sweep(5)
-    e0 = observables(model, backend.lattice_state(), backend.graph(), np)["energy"]
-    ak.overrelax_xy(np, backend.state, backend._boards, 3)
-    e1 = observables(model, backend.lattice_state(), backend.graph(), np)["energy"]
+    xp = backend.xp
+    e0 = host(observables(model, backend.lattice_state(), backend.graph(), xp)["energy"])
+    ak.overrelax_xy(xp, backend.state, backend._boards, 3)
+    e1 = host(observables(model, backend.lattice_state(), backend.graph(), xp)["energy"])
     np.testing.assert_allclose(e1, e0, atol=1e-12)
 
 

@@ -281,3 +281,23 @@ def test_ladder_tuning_moves_interior_temperatures_toward_flat_acceptance(tmp_pa
                 assert t[0] == 2.0 and t[-1] == 3.0 and not np.allclose(t, temps)
                 assert np.all(np.diff(t) > 0)
     assert spread["true"] < 0.5 * spread["false"], spread
+
+
+def test_auto_backend_takes_the_gpu_only_for_large_batches(monkeypatch):
+    import types
+
+    from src.driver import GPU_MIN_SPINS, choose_backend
+    from src.models import ModelSpec
+
+    visible = types.SimpleNamespace(
+        cuda=types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: 1))
+    )
+    monkeypatch.setitem(sys.modules, "cupy", visible)
+    ising = ModelSpec("ising", 64)
+    chains = GPU_MIN_SPINS // ising.n_sites
+    assert choose_backend("auto", ising, chains) == "gpu"
+    assert choose_backend("auto", ising, chains - 1) == "cpu"
+    assert choose_backend("auto", ModelSpec("quantum_xy", 256), 64) == "cpu"
+    assert choose_backend("gpu", ising, 1) == "gpu" and choose_backend("cpu", ising, chains) == "cpu"
+    monkeypatch.setitem(sys.modules, "cupy", None)  # no CuPy: the CPU
+    assert choose_backend("auto", ising, chains) == "cpu"

@@ -55,7 +55,7 @@ def cupy_module():
     return cupy
 
 
-def _array_module(device: bool):
+def array_module(device: bool):
     return cupy_module() if device else np
 
 
@@ -80,7 +80,7 @@ class ArrayBackend(BatchBackend):
         metropolis_window: float = np.pi,
     ):
         super().__init__(model, update, replica_ids, overrelax, metropolis_window)
-        xp = _array_module(device)
+        xp = array_module(device)
         self.xp = xp
         self.device = bool(device)
         R, n, L = len(self.ids), model.n_sites, model.L
