@@ -32,6 +32,8 @@ bench: $(STAMP)
 	$(PY) -m bench.quantum
 	$(PY) -m bench.train
 	$(PY) -m bench.superres
+	if $(PY) -c "import cupy; assert cupy.cuda.runtime.getDeviceCount()" 2>/dev/null; then \
+		$(PY) -m bench.gpu; else echo "bench.gpu: skipped (no CuPy or no CUDA device)"; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
