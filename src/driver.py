@@ -17,6 +17,7 @@ import numpy as np
 
 from src import signals
 from src.config import Config, dump
+from src.graph.representations import stored_dtype, stored_shape
 from src.observables import observable_names
 from src.parallel.exchange import ReplicaExchange
 from src.parallel.mpi import World, split, world
@@ -65,15 +66,14 @@ def _use_local_gpu(w: World):
 
 
 def snapshot_shapes(config: Config) -> dict:
+    """representation -> (shape of one snapshot, dtype in the file)."""
+    if not config.n_snapshots():
+        return {}
     spec = config.model.spec()
-    L = spec.L
-    shapes = {
-        "spin": ((L, L), np.float32 if spec.continuous else np.int8),
-        "correlation": ((2, L, L), np.float32),
-        "fk_bonds": ((2, L, L), np.uint8),
-        "improved": ((2, L, L), np.float32),
+    return {
+        name: (stored_shape(name, spec.L), stored_dtype(spec, name))
+        for name in config.snapshots.representations
     }
-    return {name: shapes[name] for name in config.snapshots.representations} if config.n_snapshots() else {}
 
 
 def _stack_chains(blocks: list[np.ndarray]) -> np.ndarray:
@@ -143,9 +143,10 @@ class Run:
         # buffered per snapshot event: (temperature rows, snapshot indices, {representation: array})
         self._snapshots, self._snapshot_events = [], 0
         # snapshot events buffered before a write: large collective writes, bounded memory per rank
+        shapes = snapshot_shapes(config)
+        self.snapshot_dtypes = {name: dtype for name, (_, dtype) in shapes.items()}
         event_bytes = -(-self.M // w.size) * sum(
-            int(np.prod(shape)) * np.dtype(dtype).itemsize
-            for shape, dtype in snapshot_shapes(config).values()
+            int(np.prod(shape)) * dtype.itemsize for shape, dtype in shapes.values()
         )
         events = int(np.clip(SNAPSHOT_BUFFER_BYTES // max(event_bytes, 1), 1, 256))
         self.snapshot_block = 1 << int(np.log2(events))  # a power of two, like the snapshots per chunk
@@ -226,6 +227,8 @@ class Run:
 
     def _snapshot(self, s: int):
         reps = self.sampler.snapshot(self.config.snapshots.representations, self.config.distance())
+        # in the file's dtypes already: the buffer, the all-to-all and the write carry no more bytes
+        reps = {k: v.astype(self.snapshot_dtypes[k], copy=False) for k, v in reps.items()}
         sets = self.chains // self.n_T
         self._snapshots.append((self.temperature_index(), sets * self.n_snap + s, reps))
         self._snapshot_events += 1

@@ -300,7 +300,7 @@ def test_generated_files_are_run_files(networks, potts_network, files, tmp_path,
                 assert run.representations == ["fk_bonds", "improved", "spin"]
                 bonds, improved = run.snapshots("fk_bonds"), run.snapshots("improved")
                 assert bonds.shape == improved.shape == (2, 6, 2, L, L)
-                assert (bonds.dtype, improved.dtype) == (np.uint8, np.float32)
+                assert (bonds.dtype, improved.dtype) == (np.uint8, np.uint8)
                 labels = cluster_labels(bonds)
                 assert np.array_equal(improved, label_identity(labels, L // 2))
                 nn = label_identity(labels, 1).mean(axis=(-3, -2, -1))

@@ -88,6 +88,22 @@ def resolve_distance(distance, L: int) -> int:
     return r
 
 
+def stored_dtype(model: ModelSpec, name: str) -> np.dtype:
+    """The dtype of a representation in files: the smallest that holds its values exactly. The
+    FK `improved` of ising/potts is an indicator (0 or 1) and takes one byte instead of four; the
+    embedded-cluster and quantum ones take values in [0, 2]."""
+    if name == "spin":
+        return np.dtype(np.float32 if model.continuous else np.int8)
+    if name == "fk_bonds" or (name == "improved" and not (model.vector or model.quantum)):
+        return np.dtype(np.uint8)
+    return np.dtype(np.float32)
+
+
+def stored_shape(name: str, L: int) -> tuple:
+    """The shape of one snapshot of a representation."""
+    return (L, L) if name == "spin" else (2, L, L)
+
+
 def representations(model: ModelSpec, state, graph: Graph | None, names, r: int, xp) -> dict:
     """The requested representations of a batch, each with a leading replica axis."""
     out = {}

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import yaml
 
-from src.graph.representations import Graph, representations
+from src.graph.representations import Graph, representations, stored_dtype, stored_shape
 from src.ml.errors import TrainError
 from src.ml.sources import read_source
 from src.models.spec import ModelSpec
@@ -44,7 +44,6 @@ UPDATE = "superres"  # the `update` attribute of generated files: how their conf
 # sites of the largest lattice that pass through the layers at once: bounds the activations' memory
 SITES_PER_BATCH = 1 << 20
 COLOUR_STREAM = 1  # with the seed: the stream of the cluster spins, apart from the network's
-SHAPES = {"spin": ((), np.int8), "fk_bonds": ((2,), np.uint8), "improved": ((2,), np.float32)}
 
 
 class GenerationError(ValueError):
@@ -241,7 +240,7 @@ def _generate(network, stored, rows, n: int, block: bool, seed: int, outputs: li
 def _layout(lattice: ModelSpec, target: str, temperatures: np.ndarray, n: int) -> Layout:
     """n configurations per temperature, each one measurement and one snapshot."""
     shapes = {
-        name: ((*SHAPES[name][0], lattice.L, lattice.L), SHAPES[name][1]) for name in stored_names(target)
+        name: (stored_shape(name, lattice.L), stored_dtype(lattice, name)) for name in stored_names(target)
     }
     return Layout(
         temperatures,

@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import h5py
-import numpy as np
 
-from src.graph.representations import resolve_distance
+from src.graph.representations import resolve_distance, stored_dtype, stored_shape
 from src.storage.reader import RunFile, RunFileError
 
 from .blocking import BLOCK, block_majority, coarse_improved, coarse_size
@@ -21,7 +20,6 @@ from .blocking import BLOCK, block_majority, coarse_improved, coarse_size
 COARSE_FORMAT = "spinml-coarse"
 # the fine representation each coarse one is computed from
 SOURCE = {"spin": "spin", "improved": "fk_bonds"}
-DTYPE = {"spin": np.int8, "improved": np.float32}
 
 
 def _source(name: str) -> str:
@@ -75,11 +73,11 @@ def block_run_file(source, target, names=("spin", "improved"), distance="half", 
             out["temperatures"] = run.temperatures
             for name, src in fine.items():
                 n_T, n_snap = src.shape[:2]
-                shape = (n_T, n_snap) + ((2,) if name == "improved" else ()) + (L, L)
+                shape = (n_T, n_snap) + stored_shape(name, L)
                 dst = out.create_dataset(
                     f"snapshots/{name}",
                     shape=shape,
-                    dtype=DTYPE[name],
+                    dtype=stored_dtype(model, name),
                     chunks=(1, max(1, min(chunk, n_snap))) + shape[2:],
                 )
                 for t in range(n_T):

@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 FORMAT = "spinml-run"
-FORMAT_VERSION = 1
+# 2: `improved` of ising/potts stored as uint8 (version 1: float32); readers take both
+FORMAT_VERSION = 2
 
 OBSERVABLE_DOCS = {
     "energy": ("energy per site E/N", "J"),
