@@ -110,6 +110,7 @@ class Run:
         if w.size > self.M:
             raise OutputError(f"{w.size} MPI ranks but only {self.M} chains (temperatures x replicas)")
         self.chains = split(self.M, w.size, w.rank)
+        self.chain_counts = [len(split(self.M, w.size, rank)) for rank in range(w.size)]
         self.names = observable_names(self.model)
         self.n_meas, self.n_snap = config.sweeps.measure, config.n_snapshots()
         self.out = Path(config.output)
@@ -184,7 +185,7 @@ class Run:
     def _exchange(self, tune: bool):
         self._synchronise()
         t0 = time.perf_counter()
-        weights = self.w.allgather_rows(self.sampler.exchange_weights())
+        weights = self.w.allgather_rows(self.sampler.exchange_weights(), self.chain_counts)
         self.exchange.attempt(
             weights[:, 0].reshape(self.k, self.n_T), weights[:, 1].reshape(self.k, self.n_T)
         )
@@ -194,17 +195,18 @@ class Run:
         self.seconds["exchange"] += time.perf_counter() - t0
 
     # -- output ------------------------------------------------------------------------------
-    def _flush(self, writer: RunWriter):
-        """Write the buffered measurements and snapshots. Measurements are gathered, sorted by
-        temperature, and every rank writes the rows it owns; every rank writes its own chains'
-        snapshots. Both are collective, and every rank reaches here at the same measurement."""
+    def _flush(self, writer: RunWriter, snapshots: bool = True):
+        """Write the buffered measurements and (with `snapshots`) snapshots. Measurements are
+        gathered, sorted by temperature, and every rank writes the rows it owns; snapshots go to the
+        rank that owns their row. Both are collective, and every rank reaches here at the same
+        measurement."""
         self._synchronise()
         t0 = time.perf_counter()
         if self._buffer:
             B = len(self._buffer)
             start = self.next_measurement - B
-            values = self.w.allgather_rows(np.stack([o for o, _ in self._buffer], axis=-1))  # (M, n_obs, B)
-            rows = self.w.allgather_rows(np.stack([t for _, t in self._buffer], axis=-1))  # (M, B)
+            values = self.w.allgather_rows(np.stack([o for o, _ in self._buffer], axis=-1), self.chain_counts)
+            rows = self.w.allgather_rows(np.stack([t for _, t in self._buffer], axis=-1), self.chain_counts)
             # the value of chain g at measurement b goes to (temperature rows[g, b], set of g, b)
             where = (rows, (np.arange(self.M) // self.n_T)[:, None], np.arange(B)[None, :])
             block = {}
@@ -217,7 +219,7 @@ class Run:
                 chain_at[where] = (np.arange(self.M) % self.n_T)[:, None]
                 writer.write_block("exchange", start, {"chain_at_temperature": chain_at})
             self._buffer = []
-        if self._snapshots:
+        if snapshots and self._snapshots:
             t, s, reps = zip(*self._snapshots)
             writer.write_snapshots(
                 np.concatenate(t), np.concatenate(s), {k: [r[k] for r in reps] for k in reps[0]}
@@ -348,8 +350,12 @@ class Run:
                 i = self.next_measurement
                 if snap_every and i % snap_every == 0 and i // snap_every <= self.n_snap:
                     self._snapshot(i // snap_every - 1)
-                if len(self._buffer) == FLUSH_MEASUREMENTS or self._snapshot_events == self.snapshot_block:
+                # snapshots are written in blocks of snapshot_block events, which fill whole chunks
+                # (a partial chunk costs HDF5 a read-modify-write); measurements when enough are held
+                if self._snapshot_events == self.snapshot_block:
                     self._flush(writer)
+                elif len(self._buffer) == FLUSH_MEASUREMENTS:
+                    self._flush(writer, snapshots=False)
                 bar.update(every)
                 self._check_stop(writer)
 

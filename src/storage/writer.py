@@ -171,14 +171,12 @@ class RunWriter:
         if not self.writes:
             return
         lay = self.layout
+        first, n_rows = (int(self.rows[0]), len(self.rows)) if len(self.rows) else (0, 0)
         for name, values in block.items():
             B = values.shape[2]
-            blocks = [
-                ((t, j * lay.n_measurements + start), (1, B))
-                for t in self.rows
-                for j in range(lay.n_replicas)
-            ]
-            self._write(self.f[group][name], blocks, values[self.rows])
+            # the owned rows are consecutive: one (rows x B) block per replica set
+            blocks = [((first, j * lay.n_measurements + start), (n_rows, B)) for j in range(lay.n_replicas)]
+            self._write(self.f[group][name], blocks if n_rows else [], values[self.rows].transpose(1, 0, 2))
 
     def write_snapshots(self, temperatures, indices, snapshots: dict):
         """Snapshot indices[i] at temperature row temperatures[i] of this rank's chains, with the
