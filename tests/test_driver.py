@@ -301,3 +301,14 @@ def test_auto_backend_takes_the_gpu_only_for_large_batches(monkeypatch):
     assert choose_backend("gpu", ising, 1) == "gpu" and choose_backend("cpu", ising, chains) == "cpu"
     monkeypatch.setitem(sys.modules, "cupy", None)  # no CuPy: the CPU
     assert choose_backend("auto", ising, chains) == "cpu"
+
+
+def test_open_mpi_is_asked_for_romio_unless_the_user_chose(monkeypatch):
+    from src.parallel.mpi import prefer_romio
+
+    monkeypatch.delenv("OMPI_MCA_io", raising=False)
+    prefer_romio()
+    assert os.environ["OMPI_MCA_io"] == "^ompio"
+    monkeypatch.setenv("OMPI_MCA_io", "ompio")
+    prefer_romio()
+    assert os.environ["OMPI_MCA_io"] == "ompio"
