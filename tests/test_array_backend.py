@@ -6,6 +6,7 @@ from functools import cache
 
 import numpy as np
 import pytest
+from helpers import cuda_visible
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -19,15 +20,6 @@ from src.updates.batch import UPDATES
 from src.updates.cpu_backend import CpuBackend
 
 N_BINS = 20
-
-
-def cuda_visible() -> bool:
-    try:
-        import cupy
-
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:  # no CuPy, no driver, no device
-        return False
 
 
 # the `device` argument of ArrayBackend: NumPy everywhere, CuPy on a machine with a GPU

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import assert_agrees, sample_runs
-from test_array_backend import cuda_visible
+from helpers import assert_agrees, cuda_visible, sample_runs
 
 from src.exact import ising_torus
 from src.storage.reader import RunFile
