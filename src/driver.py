@@ -50,12 +50,9 @@ def choose_backend(requested: str, model, chains_per_rank: int) -> str:
         return requested
     if model.quantum or chains_per_rank * model.n_sites < GPU_MIN_SPINS:
         return "cpu"  # the loop algorithm has no GPU code; small batches are faster on a core
-    try:
-        import cupy
+    from src.updates.array_backend import cuda_visible
 
-        return "gpu" if cupy.cuda.runtime.getDeviceCount() > 0 else "cpu"
-    except Exception:  # no CuPy, no driver or no device: the CPU it is
-        return "cpu"
+    return "gpu" if cuda_visible() else "cpu"
 
 
 def _use_local_gpu(w: World):
@@ -120,7 +117,7 @@ class Run:
         self.exchange_every = ex.every if ex else 0
         self.tune_ladder = bool(ex and ex.tune_ladder)
         # the same choice on every rank: from the largest number of chains a rank holds
-        self.backend = choose_backend(config.backend, self.model, -(-self.M // w.size))
+        self.backend = choose_backend(config.backend, self.model, max(self.chain_counts))
         if self.backend == "gpu":
             _use_local_gpu(w)
         self.sampler = Sampler(
@@ -146,7 +143,7 @@ class Run:
         # snapshot events buffered before a write: large collective writes, bounded memory per rank
         shapes = snapshot_shapes(config)
         self.snapshot_dtypes = {name: dtype for name, (_, dtype) in shapes.items()}
-        event_bytes = -(-self.M // w.size) * sum(
+        event_bytes = max(self.chain_counts) * sum(
             int(np.prod(shape)) * dtype.itemsize for shape, dtype in shapes.values()
         )
         events = int(np.clip(SNAPSHOT_BUFFER_BYTES // max(event_bytes, 1), 1, 256))

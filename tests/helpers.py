@@ -55,16 +55,6 @@ def summary(series, model: ModelSpec, temperatures):
     return summarize(series, 1.0 / np.asarray(temperatures), model.n_sites, J=model.J, n_bins=32)
 
 
-def cuda_visible() -> bool:
-    """Whether CuPy sees a CUDA device (the GPU tests are skipped otherwise)."""
-    try:
-        import cupy
-
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:  # no CuPy, no driver, no device
-        return False
-
-
 def assert_agrees(name: str, value, error, exact, context: str = ""):
     value, error, exact = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (value, error, exact))
     dev = np.abs(value - exact) / error

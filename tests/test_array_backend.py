@@ -6,7 +6,6 @@ from functools import cache
 
 import numpy as np
 import pytest
-from helpers import cuda_visible
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -15,7 +14,7 @@ from src.models.spec import ModelSpec
 from src.observables import observables
 from src.stats import binned_error
 from src.updates import array_kernels as ak
-from src.updates.array_backend import ArrayBackend, array_module
+from src.updates.array_backend import ArrayBackend, array_module, cuda_visible
 from src.updates.batch import UPDATES
 from src.updates.cpu_backend import CpuBackend
 

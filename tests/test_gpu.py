@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import assert_agrees, cuda_visible, sample_runs
+from helpers import assert_agrees, sample_runs
 
 from src.exact import ising_torus
 from src.storage.reader import RunFile
+from src.updates.array_backend import cuda_visible
 
 pytestmark = pytest.mark.skipif(not cuda_visible(), reason="no CUDA device")
 

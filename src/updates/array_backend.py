@@ -55,6 +55,16 @@ def cupy_module():
     return cupy
 
 
+def cuda_visible() -> bool:
+    """Whether CuPy is installed and sees a CUDA device."""
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # no CuPy, no driver or no device
+        return False
+
+
 def array_module(device: bool):
     return cupy_module() if device else np
 
