@@ -17,8 +17,8 @@ import argparse
 import time
 
 from bench.run import T_C, T_XY, machine, time_ours, write_markdown
-from src.models import ModelSpec
-from src.sampler import Sampler
+from src.models import make_model
+from src.sampling.sampler import Sampler
 
 CASES = [  # (label, model name, update, temperature)
     ("SW Ising T_c", "ising", "sw", T_C),
@@ -29,7 +29,7 @@ CASES = [  # (label, model name, update, temperature)
 BATCH_SPINS = 1 << 22  # spins of a batch: 4 M, about 100 MB of device arrays for SW
 
 
-def gpu_rate(model: ModelSpec, update: str, T: float, replicas: int, seconds: float, measure: bool) -> float:
+def gpu_rate(model, update: str, T: float, replicas: int, seconds: float, measure: bool) -> float:
     """ns per spin per sweep (wall) on the GPU, a batch of `replicas` lattices at T."""
     import cupy
 
@@ -74,7 +74,7 @@ def run(sizes, seconds: float) -> list[list[str]]:
         for L in sizes:
             if update == "wolff" and L > 256:
                 continue  # one whole-lattice graph per cluster: the batch pays for it, not size
-            model = ModelSpec(name, L)
+            model = make_model(name, L)
             cpu = time_ours(model, update, T, budget=max(2e6, 2e7 * seconds / 4))["ns_per_spin"]
             for replicas in sorted({1, max(1, BATCH_SPINS // model.n_sites)}):
                 plain = gpu_rate(model, update, T, replicas, seconds, measure=False)

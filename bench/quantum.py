@@ -33,8 +33,8 @@ from importlib import metadata  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.run import machine  # noqa: E402
-from src.models import ModelSpec  # noqa: E402
-from src.sampler import Sampler  # noqa: E402
+from src.models import make_model  # noqa: E402
+from src.sampling.sampler import Sampler  # noqa: E402
 from src.stats.binning import binned_error  # noqa: E402
 
 N_THERMAL = 500
@@ -52,7 +52,7 @@ def _rates(n_sites: int, sweeps: int, seconds) -> dict:
 
 
 def time_ours(L: int, T: float, seconds: float, measure: bool) -> dict:
-    s = Sampler(ModelSpec("quantum_xy", L), "loop", [T], seed=1)
+    s = Sampler(make_model("quantum_xy", L), "loop", [T], seed=1)
     s.sweep(N_THERMAL)
     s.measure()  # JIT of the estimators
     t0 = time.perf_counter()

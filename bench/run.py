@@ -15,14 +15,14 @@ import platform
 import time
 
 from bench import competitors
-from src.models import ModelSpec
-from src.sampler import Sampler
+from src.models import make_model
+from src.sampling.sampler import Sampler
 
 T_C = competitors.T_C
 T_XY = 0.89
 
 
-def time_ours(model: ModelSpec, update: str, T: float, budget: float) -> dict:
+def time_ours(model, update: str, T: float, budget: float) -> dict:
     s = Sampler(model, update, [T], seed=1, backend="cpu")
     warm = max(2, int(0.2 * budget / model.n_sites))
     s.sweep(warm, tune=True)  # JIT, equilibration, Wolff clusters per sweep
@@ -53,7 +53,7 @@ def run(sizes, budget: float) -> list[dict]:
         for L in sizes:
             if update != "sw" and L > 256:
                 continue  # the per-flip and local rates do not depend on L beyond cache effects
-            ours = time_ours(ModelSpec(name, L), update, T, budget)
+            ours = time_ours(make_model(name, L), update, T, budget)
             metric = "ns_per_flipped" if update == "wolff" else "ns_per_spin"
             row = {
                 "case": label,

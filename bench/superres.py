@@ -1,4 +1,4 @@
-"""Generation throughput of the inverse-RG (super-resolution) networks of src.rg.superres:
+"""Generation throughput of the inverse-RG (super-resolution) networks of src.learning.rg.superres:
 configurations per second of the largest lattice (default 128 x 128, generated from 16 x 16 in 3 steps)
 for the spin-based and the graph-based (FK bonds) network, on the CPU with one thread and with every
 core, and on CUDA where torch sees a device.
@@ -6,7 +6,7 @@ core, and on CUDA where torch sees a device.
     python -m bench.superres [--models ising potts3] [--L-start 16] [--steps 3] [--channels 32 32 32]
         [--batch N] [--seconds 3] [--network LABEL=MODEL.pt ...] [--markdown PATH]
 
-What is timed is src.rg.superres.generate on a batch of start configurations, the loop that
+What is timed is src.learning.rg.superres.generate on a batch of start configurations, the loop that
 `python -m src.analyze superres` runs: per step the encoding of the labels, the network (2 evaluations
 per call for Ising spins, q! = 6 for 3-state Potts spins: the exact global symmetry), sampling from the
 probabilities with a seeded generator, and the labels of the sample for the next step (for bonds the
@@ -36,12 +36,11 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from src.analysis.references import LITERATURE_TC  # noqa: E402
 
 from bench.run import machine  # noqa: E402
-from src.analysis.references import LITERATURE_TC  # noqa: E402
-from src.models import ModelSpec  # noqa: E402
-from src.rg.generation import SITES_PER_BATCH  # noqa: E402
-from src.rg.superres import (  # noqa: E402
+from src.learning.rg.generation import SITES_PER_BATCH  # noqa: E402
+from src.learning.rg.superres import (  # noqa: E402
     SuperResolution,
     generate,
     labels_of,
@@ -49,7 +48,8 @@ from src.rg.superres import (  # noqa: E402
     random_stream,
     superres_spec,
 )
-from src.sampler import Sampler  # noqa: E402
+from src.models import make_model  # noqa: E402
+from src.sampling.sampler import Sampler  # noqa: E402
 
 MODELS = {"ising": ("ising", 2), "potts3": ("potts", 3)}
 SIDES = {"spin": "spin", "graph": "fk_bonds"}
@@ -59,7 +59,7 @@ HEADER = ["network", "device", "threads", "batch", "configs/s", "ms/config", "si
 def start_labels(model: str, q: int, L: int, n: int, target: str) -> np.ndarray:
     """Labels (n, L, L) of n Swendsen-Wang snapshots at T_c: spins, or cluster labels of the bonds."""
     Tc = LITERATURE_TC[(model, q)]
-    sampler = Sampler(ModelSpec(model, L, q=q), "sw", [Tc] * n, seed=1)
+    sampler = Sampler(make_model(model, L, q=q), "sw", [Tc] * n, seed=1)
     sampler.sweep(100)
     snap = sampler.snapshot([target], L // 2)[target]
     return labels_of(snap, {"target": target})

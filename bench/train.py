@@ -1,4 +1,4 @@
-"""`make bench` (training): training samples per second of the phase classifiers of src.ml.networks,
+"""`make bench` (training): training samples per second of the phase classifiers of src.learning.ml.networks,
 the fully connected network and the periodic CNN, on one and on two CPU processes (DDP over gloo),
 and on one GPU where torch sees one.
 

@@ -112,7 +112,7 @@ def classify(args) -> None:
 
 
 def superres(args) -> int:
-    from src.rg import generation  # imports torch: only for this command
+    from src.learning.rg import generation  # imports torch: only for this command
 
     try:
         paths = generation.generate_files(
@@ -138,8 +138,7 @@ def superres(args) -> int:
 def summary_table(path) -> None:
     with RunFile(path) as run:
         m = run.model
-        q = f" q={m.q}" if m.name in ("potts", "clock") else ""
-        print(f"{path}: {m.name}{q} L={m.L}, {run.attrs['update']}, seed {run.attrs['seed']}")
+        print(f"{path}: {m.label} L={m.L}, {run.attrs['update']}, seed {run.attrs['seed']}")
         summary = run.summary
         print(format_summary_table(summary, run.temperatures, columns=headline_columns(summary)))
 

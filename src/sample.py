@@ -16,12 +16,12 @@ from src import signals
 
 signals.install()  # before the heavy imports: a signal during start-up must not kill the rank
 
-from src import config as cfg  # noqa: E402
 from src.cli import add_run_options, overrides  # noqa: E402
+from src.sampling import config as cfg  # noqa: E402
+from src.sampling.backends.array import BackendError  # noqa: E402
 from src.storage.checkpoint import CheckpointError  # noqa: E402
 from src.storage.reader import RunFileError  # noqa: E402
 from src.storage.writer import OutputError  # noqa: E402
-from src.updates.array_backend import BackendError  # noqa: E402
 
 USER_ERRORS = (cfg.ConfigError, OutputError, CheckpointError, RunFileError, BackendError)
 
@@ -48,7 +48,7 @@ def main(argv=None) -> int:
     w = world()
     try:
         config = cfg.load(args.config, assignments)
-        from src.driver import Checkpointed, run
+        from src.sampling.driver.run import Checkpointed, run
 
         try:
             run(config, overwrite=args.overwrite, resume=args.resume, show_progress=not args.quiet)

@@ -18,10 +18,10 @@ from src import signals
 signals.install()  # before the heavy imports: a signal during start-up must not kill the rank
 
 from src.cli import add_run_options, overrides  # noqa: E402
-from src.ml.distributed import env_ranks, leave  # noqa: E402
-from src.ml.errors import USER_ERRORS, RankError  # noqa: E402
-from src.ml.trainer import Checkpointed, train  # noqa: E402
-from src.tasks import load  # noqa: E402
+from src.learning.ml.distributed import env_ranks, leave  # noqa: E402
+from src.learning.ml.errors import USER_ERRORS, RankError  # noqa: E402
+from src.learning.ml.trainer import train  # noqa: E402
+from src.learning.tasks import load  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -43,7 +43,7 @@ def main(argv=None) -> int:
     try:
         config, task = load(args.config, overrides(args))
         train(config, task=task, overwrite=args.overwrite, resume=args.resume, show_progress=not args.quiet)
-    except Checkpointed:
+    except signals.Checkpointed:
         if root:
             print(f"checkpointed to {config.output}; continue with --resume", file=sys.stderr)
         return signals.EXIT_CHECKPOINTED

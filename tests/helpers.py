@@ -10,16 +10,15 @@ from pathlib import Path
 import numpy as np
 
 from src.exact.quantum import XXZSpectrum
-from src.models import ModelSpec
-from src.quantum.lattice import square
-from src.sampler import Sampler
+from src.sampling.quantum.lattice import square
+from src.sampling.sampler import Sampler
 from src.stats.derived import summarize
 
 N_SIGMA = 4.0
 
 
 def run_chain(
-    model: ModelSpec,
+    model,
     update: str,
     temperatures,
     *,
@@ -51,7 +50,7 @@ def run_chain(
     return (series, reps) if snapshot is not None else series
 
 
-def summary(series, model: ModelSpec, temperatures):
+def summary(series, model, temperatures):
     return summarize(series, 1.0 / np.asarray(temperatures), model.n_sites, J=model.J, n_bins=32)
 
 

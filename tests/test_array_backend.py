@@ -9,14 +9,13 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from src.graph.representations import Graph, correlation_configuration, improved_configuration
-from src.models.spec import ModelSpec
-from src.observables import observables
+from src.models import make_model
+from src.sampling.backends.array import ArrayBackend, array_module, cuda_visible
+from src.sampling.backends.cpu import CpuBackend
+from src.sampling.backends.lattice import UPDATES
+from src.sampling.graph import Graph, labelling
+from src.sampling.updates import array_kernels as ak
 from src.stats import binned_error
-from src.updates import array_kernels as ak
-from src.updates.array_backend import ArrayBackend, array_module, cuda_visible
-from src.updates.batch import UPDATES
-from src.updates.cpu_backend import CpuBackend
 
 N_BINS = 20
 
@@ -62,8 +61,8 @@ def test_labels_are_the_connected_components(L, device):
     rng = np.random.default_rng(L)
     for p in (0.0, 0.3, 0.5, 0.6, 0.9, 1.0):
         bonds = (rng.random((6, 2, L, L)) < p).astype(np.uint8)
-        glob = host(ak.label_components(xp, xp.asarray(bonds)))
-        local = ak.local_labels(np, glob)
+        glob = host(labelling.label_components(xp, xp.asarray(bonds)))
+        local = labelling.local_labels(np, glob)
         np.testing.assert_array_equal(local, scipy_labels(bonds))
         # global labels are offset by replica, so different replicas never share a label
         np.testing.assert_array_equal(glob - local, np.repeat(np.arange(6)[:, None] * L * L, L * L, axis=1))
@@ -79,7 +78,7 @@ def test_labels_of_clusters_wrapping_the_boundary():
     bonds[2, 0, 5, 3:] = 1
     bonds[2, 1, 5, 0] = 1
     bonds[2, 1, 0:3, 0] = 1
-    local = ak.local_labels(np, ak.label_components(np, bonds))
+    local = labelling.local_labels(np, labelling.label_components(np, bonds))
     np.testing.assert_array_equal(local, scipy_labels(bonds))
     assert len(np.unique(local[0])) == L * L - L + 1
     assert local[0, 2 * L + 5] == 2 * L
@@ -103,7 +102,7 @@ def measure(backend: ArrayBackend, n_meas: int) -> np.ndarray:
     out = np.empty((n_meas, 3, backend.state.shape[0]))
     for t in range(n_meas):
         backend.sweep(1)
-        obs = observables(backend.model, backend.lattice_state(), backend.graph(), backend.xp)
+        obs = backend.model.measure(backend.lattice_state(), backend.graph(), backend.xp)
         out[t] = host(obs["energy"]), host(obs["corr_nn"]), host(obs["improved_nn"])
     return out
 
@@ -123,7 +122,7 @@ EXACT_CASES = [
 @pytest.mark.parametrize("update", UPDATES)
 @pytest.mark.parametrize("name,L,q,betas", EXACT_CASES, ids=[f"{c[0]}{c[2]}-L{c[1]}" for c in EXACT_CASES])
 def test_batch_matches_exact_averages(name, L, q, betas, update, device):
-    model = ModelSpec(name, L, q)
+    model = make_model(name, L, q=q)
     copies = 16
     beta_of_replica = np.tile(betas, copies)  # the two temperatures interleaved in one batch
     backend = ArrayBackend(
@@ -150,7 +149,7 @@ def test_batch_matches_exact_averages(name, L, q, betas, update, device):
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("update", ["sw", "wolff", "metropolis"])
 def test_xy_improved_equals_plain_correlation_and_updates_agree(update, device):
-    model = ModelSpec("xy", 4)
+    model = make_model("xy", 4)
     beta = 1.0
     backend = ArrayBackend(
         model,
@@ -183,7 +182,7 @@ XY_REFERENCE = (-1.4118, 0.0004)
 @pytest.mark.parametrize("name,q", [("ising", 2), ("potts", 3), ("clock", 6), ("xy", 2)])
 @pytest.mark.parametrize("update", UPDATES)
 def test_graph_is_consistent(name, q, update, device):
-    model = ModelSpec(name, 6, q)
+    model = make_model(name, 6, q=q)
     backend = ArrayBackend(model, update, [0.2, 0.6, 1.0], seed=3, replica_ids=[0, 1, 2], device=device)
     backend.sweep(5, tune=True)
     graph = host_graph(backend.graph())
@@ -193,9 +192,9 @@ def test_graph_is_consistent(name, q, update, device):
     np.testing.assert_array_equal(graph.labels.reshape(R, -1), scipy_labels(graph.bonds))
     spins = host(backend.lattice_state())
     right, down = np.roll(spins, -1, axis=2), np.roll(spins, -1, axis=1)
-    if model.vector:
+    if not model.fortuin_kasteleyn:  # embedded clusters
         assert graph.axes.shape == (R,)
-        theta = spins if model.continuous else spins * (2 * np.pi / q)
+        theta = spins if name == "xy" else spins * (2 * np.pi / q)
         proj = np.cos(theta - graph.axes[:, None, None])
         pp = np.stack([proj * np.roll(proj, -1, axis=2), proj * np.roll(proj, -1, axis=1)], axis=1)
         # bonds only join spins on the same side of the axis (for SW after the reflection too)
@@ -214,7 +213,7 @@ def host_graph(graph: Graph) -> Graph:
 
 
 def test_sw_graph_is_the_one_the_update_used():
-    model = ModelSpec("potts", 8, 4)
+    model = make_model("potts", 8, q=4)
     backend = ArrayBackend(model, "sw", [0.5, 1.5], seed=11, replica_ids=[0, 1])
     backend.sweep(3)
     graph = backend.graph()
@@ -225,7 +224,7 @@ def test_sw_graph_is_the_one_the_update_used():
         roots = labels[r]
         np.testing.assert_array_equal(state[r], state[r][roots])
     # improved = 1 exactly on the bonds, and its mean over bonds is >= the bond density
-    imp = improved_configuration(model, backend.lattice_state(), graph, 1, np)
+    imp = model.improved(backend.lattice_state(), graph, 1, np)
     assert np.all(imp[graph.bonds == 1] == 1)
 
 
@@ -235,7 +234,7 @@ def test_sw_graph_is_the_one_the_update_used():
 
 def test_initial_state_equals_cpu_backend():
     for name, q in [("ising", 2), ("potts", 3), ("clock", 6), ("xy", 2)]:
-        model = ModelSpec(name, 6, q)
+        model = make_model(name, 6, q=q)
         ids = [3, 0, 7]
         a = ArrayBackend(model, "sw", [0.3] * 3, seed=5, replica_ids=ids)
         c = CpuBackend(model, "sw", [0.3] * 3, seed=5, replica_ids=ids)
@@ -247,7 +246,7 @@ def test_initial_state_equals_cpu_backend():
 @pytest.mark.parametrize("name,q", [("ising", 2), ("potts", 3), ("clock", 6), ("xy", 2)])
 @pytest.mark.parametrize("update", UPDATES)
 def test_same_seed_same_chain(name, q, update, device):
-    model = ModelSpec(name, 6, q)
+    model = make_model(name, 6, q=q)
     runs = []
     for seed in (9, 9, 10):
         b = ArrayBackend(
@@ -269,7 +268,7 @@ def test_same_seed_same_chain(name, q, update, device):
 
 
 def test_temperatures_follow_the_replicas_and_can_be_swapped():
-    model = ModelSpec("ising", 8)
+    model = make_model("ising", 8)
     backend = ArrayBackend(model, "sw", [0.05, 1.0], seed=1, replica_ids=[0, 1])
 
     def energies():
@@ -277,7 +276,7 @@ def test_temperatures_follow_the_replicas_and_can_be_swapped():
         e = []
         for _ in range(20):
             backend.sweep(1)
-            e.append(observables(model, backend.lattice_state(), backend.graph(), np)["energy"])
+            e.append(model.measure(backend.lattice_state(), backend.graph(), np)["energy"])
         return np.mean(e, axis=0)
 
     e = energies()
@@ -292,7 +291,7 @@ def test_temperatures_follow_the_replicas_and_can_be_swapped():
 
 
 def test_wolff_tuning_flips_about_n_spins_per_sweep():
-    model = ModelSpec("ising", 8)
+    model = make_model("ising", 8)
     backend = ArrayBackend(model, "wolff", [0.2, 0.44, 0.7], seed=2, replica_ids=[0, 1, 2])
     backend.sweep(60, tune=True)
     clusters = backend.wolff.counts.copy()
@@ -305,7 +304,7 @@ def test_wolff_tuning_flips_about_n_spins_per_sweep():
 
 
 def test_metropolis_counts_and_xy_moves():
-    model = ModelSpec("xy", 4)
+    model = make_model("xy", 4)
     backend = ArrayBackend(model, "metropolis", [0.5], seed=4, replica_ids=[0], metropolis_window=1.0)
     backend.sweep(10)
     assert 0 < backend.accepted <= 10 * model.n_sites
@@ -314,44 +313,44 @@ def test_metropolis_counts_and_xy_moves():
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_overrelaxation_conserves_energy(device):
-    model = ModelSpec("xy", 8)
+    model = make_model("xy", 8)
     backend = ArrayBackend(
         model, "metropolis", [0.7, 1.3], seed=8, replica_ids=[0, 1], overrelax=1, device=device
     )
     backend.sweep(5)
     xp = backend.xp
-    e0 = host(observables(model, backend.lattice_state(), backend.graph(), xp)["energy"])
+    e0 = host(model.measure(backend.lattice_state(), backend.graph(), xp)["energy"])
     ak.overrelax_xy(xp, backend.state, backend._boards, 3)
-    e1 = host(observables(model, backend.lattice_state(), backend.graph(), xp)["energy"])
+    e1 = host(model.measure(backend.lattice_state(), backend.graph(), xp)["energy"])
     np.testing.assert_allclose(e1, e0, atol=1e-12)
 
 
 def test_invalid_options():
     with pytest.raises(ValueError):
-        ArrayBackend(ModelSpec("ising", 5), "metropolis", [0.4], seed=0, replica_ids=[0])
+        ArrayBackend(make_model("ising", 5), "metropolis", [0.4], seed=0, replica_ids=[0])
     with pytest.raises(ValueError):
-        ArrayBackend(ModelSpec("ising", 4), "sw", [0.4], seed=0, replica_ids=[0], overrelax=1)
+        ArrayBackend(make_model("ising", 4), "sw", [0.4], seed=0, replica_ids=[0], overrelax=1)
     with pytest.raises(ValueError):
-        ArrayBackend(ModelSpec("ising", 4), "heatbath", [0.4], seed=0, replica_ids=[0])
+        ArrayBackend(make_model("ising", 4), "heatbath", [0.4], seed=0, replica_ids=[0])
     with pytest.raises(ValueError):
-        ArrayBackend(ModelSpec("ising", 4), "sw", [0.4, 0.5], seed=0, replica_ids=[0])
+        ArrayBackend(make_model("ising", 4), "sw", [0.4, 0.5], seed=0, replica_ids=[0])
 
 
 def test_representations_accept_the_graph():
-    model = ModelSpec("clock", 6, 4)
+    model = make_model("clock", 6, q=4)
     backend = ArrayBackend(model, "wolff", [0.5, 1.0], seed=1, replica_ids=[0, 1])
     backend.sweep(3)
     graph = backend.graph()
-    imp = improved_configuration(model, backend.lattice_state(), graph, 2, np)
-    cor = correlation_configuration(model, backend.lattice_state(), 2, np)
+    imp = model.improved(backend.lattice_state(), graph, 2, np)
+    cor = model.correlation(backend.lattice_state(), 2, np)
     assert imp.shape == cor.shape == (2, 2, 6, 6)
     assert np.all(imp >= 0) and np.all(imp <= 2)
 
 
 def test_sampler_runs_the_array_kind():
-    from src.sampler import Sampler
+    from src.sampling.sampler import Sampler
 
-    model = ModelSpec("clock", 4, 6)
+    model = make_model("clock", 4, q=6)
     sampler = Sampler(model, "wolff", [1.5, 0.8], seed=3, backend="array", replica_ids=[4, 5])
     sampler.sweep(5, tune=True)
     sampler.sweep(2)
@@ -368,8 +367,8 @@ def test_gpu_kind_needs_cupy():
         import cupy  # noqa: F401
     except ImportError:
         with pytest.raises(ImportError, match="CuPy"):
-            ArrayBackend(ModelSpec("ising", 4), "sw", [0.4], seed=0, replica_ids=[0], device=True)
+            ArrayBackend(make_model("ising", 4), "sw", [0.4], seed=0, replica_ids=[0], device=True)
     else:  # pragma: no cover - only on machines with a GPU
-        b = ArrayBackend(ModelSpec("ising", 4), "sw", [0.4], seed=0, replica_ids=[0], device=True)
+        b = ArrayBackend(make_model("ising", 4), "sw", [0.4], seed=0, replica_ids=[0], device=True)
         b.sweep(2)
         assert b.xp is cupy

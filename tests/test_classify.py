@@ -16,8 +16,8 @@ from helpers import sample_runs
 from src.analysis.classify import block_bootstrap, output_class
 from src.analysis.fss import extrapolate, scaling_variable
 from src.analyze import main
-from src.ml.config import validate
-from src.ml.trainer import train
+from src.learning.ml.config import validate
+from src.learning.ml.trainer import train
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPERATURES = [1.5, 1.8, 2.1, 2.2, 2.3, 2.4, 2.6, 3.0, 3.5]

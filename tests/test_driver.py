@@ -286,18 +286,18 @@ def test_ladder_tuning_moves_interior_temperatures_toward_flat_acceptance(tmp_pa
 def test_auto_backend_takes_the_gpu_only_for_large_batches(monkeypatch):
     import types
 
-    from src.driver import GPU_MIN_SPINS, choose_backend
-    from src.models import ModelSpec
+    from src.models import make_model
+    from src.sampling.driver.schedule import GPU_MIN_SPINS, choose_backend
 
     visible = types.SimpleNamespace(
         cuda=types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: 1))
     )
     monkeypatch.setitem(sys.modules, "cupy", visible)
-    ising = ModelSpec("ising", 64)
+    ising = make_model("ising", 64)
     chains = GPU_MIN_SPINS // ising.n_sites
     assert choose_backend("auto", ising, chains) == "gpu"
     assert choose_backend("auto", ising, chains - 1) == "cpu"
-    assert choose_backend("auto", ModelSpec("quantum_xy", 256), 64) == "cpu"
+    assert choose_backend("auto", make_model("quantum_xy", 256), 64) == "cpu"
     assert choose_backend("gpu", ising, 1) == "gpu" and choose_backend("cpu", ising, chains) == "cpu"
     monkeypatch.setitem(sys.modules, "cupy", None)  # no CuPy: the CPU
     assert choose_backend("auto", ising, chains) == "cpu"

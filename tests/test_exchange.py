@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from src.parallel.exchange import EXCHANGE_STREAM, ReplicaExchange
+from src.sampling.driver.exchange import EXCHANGE_STREAM, ReplicaExchange
 
 N_SIGMA = 4.0
 BIG = 1e6  # an energy difference that makes every exponent +-huge

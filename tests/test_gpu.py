@@ -10,8 +10,8 @@ import pytest
 from helpers import assert_agrees, sample_runs
 
 from src.exact import ising_torus
+from src.sampling.backends.array import cuda_visible
 from src.storage.reader import RunFile
-from src.updates.array_backend import cuda_visible
 
 pytestmark = pytest.mark.skipif(not cuda_visible(), reason="no CUDA device")
 

@@ -6,7 +6,7 @@ import pytest
 from helpers import assert_agrees, run_chain, summary
 
 from src.exact import ising_torus
-from src.models import ModelSpec
+from src.models import make_model
 
 TEMPERATURES = [2.0, 2.269185, 2.6]
 # (update, sweeps between measurements, measurements): enough for a ~1 % error on c
@@ -16,7 +16,7 @@ RUNS = [("sw", 1, 20000), ("wolff", 1, 20000), ("metropolis", 4, 25000)]
 @pytest.mark.slow
 @pytest.mark.parametrize("update,every,measure", RUNS)
 def test_energy_and_specific_heat(update, every, measure):
-    model = ModelSpec("ising", 16)
+    model = make_model("ising", 16)
     series = run_chain(model, update, TEMPERATURES, seed=11, thermalize=2000, measure=measure, every=every)
     s = summary(series, model, TEMPERATURES)
     exact = [ising_torus(16, 1.0 / T) for T in TEMPERATURES]

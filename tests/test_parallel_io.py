@@ -5,8 +5,8 @@ h5py built without MPI rank 0 writes what the others send, with the same result.
 import numpy as np
 import pytest
 
-from src import config as cfg
 from src.parallel.mpi import world
+from src.sampling import config as cfg
 from src.storage import writer as writer_module
 from src.storage.reader import RunFile
 
@@ -19,7 +19,7 @@ def _shared_tmp(tmp_path_factory):
 
 
 def _layout(n_T=5, k=2, n_meas=7, n_snap=3):
-    return writer_module.Layout(
+    return writer_module.RunLayout(
         np.linspace(1, 2, n_T), k, n_meas, ("energy", "m2"), {"spin": ((4, 4), np.int8)}, n_snap, 2
     )
 
@@ -81,7 +81,7 @@ def test_serial_hdf5_fallback(tmp_path_factory, monkeypatch):
 
 def test_driver_in_process_matches_across_io_modes(tmp_path_factory, monkeypatch):
     """The whole driver on these ranks, once with collective I/O and once through rank 0."""
-    from src.driver import run
+    from src.sampling.driver.run import run
 
     w = world()
     base = writer_module.Path(_shared_tmp(tmp_path_factory))

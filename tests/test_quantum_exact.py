@@ -9,7 +9,7 @@ from scipy.linalg import expm
 from scipy.sparse.linalg import eigsh
 
 from src.exact.quantum import XXZSpectrum, xxz_thermal
-from src.quantum.lattice import chain, square
+from src.sampling.quantum.lattice import chain, square
 
 BETAS = [0.1, 0.7, 2.0, 6.0]
 PAULI = {

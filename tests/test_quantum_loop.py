@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from src.exact.quantum import xxz_thermal
-from src.quantum.chain import simulate
-from src.quantum.lattice import chain, square
+from src.sampling.quantum.chain import simulate
+from src.sampling.quantum.lattice import chain, square
 
 N_BINS = 32
 

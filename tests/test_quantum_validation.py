@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from helpers import assert_agrees, xxz_spectrum_4x4
 
-from src import driver
 from src.analysis.stiffness import stiffness_curves
-from src.config import load
-from src.models import ModelSpec
-from src.sampler import Sampler
+from src.models import make_model
+from src.sampling.config import load
+from src.sampling.driver import run as driver
+from src.sampling.sampler import Sampler
 from src.stats.jackknife import jackknife
 from src.storage.reader import RunFile
 
@@ -87,7 +87,7 @@ def test_representation_means_at_r1_and_r2(Jz):
     world lines equals (Jz / 4) x the sum of `correlation` at r = 1 (the tau-averaged bond products)."""
     temperatures = np.array([0.5, 1.0])
     exact = xxz_spectrum_4x4(Jz).thermal(1 / temperatures)
-    s = Sampler(ModelSpec("quantum_xxz" if Jz else "quantum_xy", 4, Jz=Jz), "loop", temperatures, seed=4)
+    s = Sampler(make_model("quantum_xxz" if Jz else "quantum_xy", 4, Jz=Jz), "loop", temperatures, seed=4)
     s.sweep(500)
     n = 12_000
     means = {(name, r): np.empty((2, n)) for name in ("improved", "correlation") for r in (1, 2)}

@@ -1,13 +1,13 @@
 """Every model at three temperatures: the mean of `improved` equals the mean of `correlation`
-(factor 1, see src/graph/representations.py) at r = 1 and r = L/2; and shapes and types."""
+(factor 1, see src/sampling/graph/configurations.py) at r = 1 and r = L/2; and shapes and types."""
 
 import numpy as np
 import pytest
 from helpers import assert_agrees, run_chain
 
-from src.graph.representations import REPRESENTATIONS
-from src.models import ModelSpec
-from src.sampler import Sampler
+from src.models import make_model
+from src.sampling.representations import NAMES as REPRESENTATIONS
+from src.sampling.sampler import Sampler
 from src.stats.jackknife import jackknife
 
 CASES = [
@@ -21,7 +21,7 @@ CASES = [
 @pytest.mark.parametrize("r", [1, 4])
 @pytest.mark.parametrize("name,q,temperatures", CASES)
 def test_improved_mean_equals_correlation_mean(name, q, temperatures, r):
-    model = ModelSpec(name, 8, q=q)
+    model = make_model(name, 8, q=q)
     _, reps = run_chain(
         model,
         "sw",
@@ -33,7 +33,7 @@ def test_improved_mean_equals_correlation_mean(name, q, temperatures, r):
     )
     diff, err = jackknife(lambda a, b: a - b, reps["improved"], reps["correlation"])
     assert_agrees("improved - correlation", diff, err, 0.0, f"{name} r={r}")
-    if model.vector:
+    if not model.fortuin_kasteleyn:
         return  # one random embedding axis per graph adds noise: no variance reduction to check
     # for Fortuin-Kasteleyn clusters the improved estimator is the quieter one
     _, e_plain = jackknife(lambda a: a, reps["correlation"])
@@ -43,7 +43,7 @@ def test_improved_mean_equals_correlation_mean(name, q, temperatures, r):
 
 @pytest.mark.parametrize("name,q", [("ising", 2), ("potts", 3), ("clock", 6), ("xy", 2)])
 def test_representation_shapes(name, q):
-    model = ModelSpec(name, 6, q=q)
+    model = make_model(name, 6, q=q)
     s = Sampler(model, "wolff", [1.0, 2.0], seed=1)
     s.sweep(5, tune=True)
     reps = s.snapshot(REPRESENTATIONS, 3)

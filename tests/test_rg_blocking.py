@@ -5,12 +5,7 @@ import h5py
 import numpy as np
 import pytest
 
-from src.config import validate
-from src.driver import run
-from src.graph.representations import Graph, stored_dtype
-from src.models import ModelSpec
-from src.observables import observables
-from src.rg import (
+from src.learning.rg import (
     COARSE_FORMAT,
     block_cluster_labels,
     block_majority,
@@ -20,7 +15,11 @@ from src.rg import (
     coarse_representations,
     label_identity,
 )
-from src.sampler import Sampler
+from src.models import make_model
+from src.sampling.config import validate
+from src.sampling.driver.run import run
+from src.sampling.graph import Graph
+from src.sampling.sampler import Sampler
 from src.stats.jackknife import jackknife
 from src.storage.reader import RunFileError
 
@@ -127,7 +126,7 @@ def test_block_cluster_ignores_the_labelling():
 
 @pytest.mark.parametrize("name,q,T", [("ising", 2, 2.4), ("potts", 3, 1.0)])
 def test_cluster_labels_reproduce_the_sampler_improved(name, q, T):
-    s = Sampler(ModelSpec(name, 12, q=q), "sw", [T, 1.5 * T], seed=2)
+    s = Sampler(make_model(name, 12, q=q), "sw", [T, 1.5 * T], seed=2)
     s.sweep(20, tune=True)
     for r in (1, 5, 6):
         snap = s.snapshot(["fk_bonds", "improved"], r)
@@ -160,7 +159,7 @@ def test_block_run_file(tmp_path):
         expected = coarse_representations(fine, ["spin", "improved"], 2)
         for k, v in expected.items():
             assert g["snapshots"][k].shape == v.shape == (2, 8) + v.shape[2:]
-            assert g["snapshots"][k].dtype == stored_dtype(ModelSpec("potts", 8, 3), k)  # int8, uint8
+            assert g["snapshots"][k].dtype == make_model("potts", 8, q=3).stored_dtype(k)  # int8, uint8
             assert np.array_equal(g["snapshots"][k][:], v)
     with pytest.raises(FileExistsError):
         block_run_file(source, target)
@@ -188,14 +187,14 @@ CRITICAL_OFFSET = 0.02
 
 
 def state_labels(model, spin):
-    """Stored labels (src/models/spec.py) of a spin configuration: ising s = 1 - 2k."""
+    """Stored labels (src/models/ising.py) of a spin configuration: ising s = 1 - 2k."""
     return ((1 - spin) // 2).astype(np.int8) if model.name == "ising" else spin
 
 
 def coarse_observables(coarse, spin, bonds) -> dict:
     """The OBSERVABLES of the block transforms of a batch of fine (spin, fk_bonds), shape (R,)."""
     labels = block_cluster_labels(bonds)
-    obs = observables(coarse, state_labels(coarse, block_majority(spin)), Graph(None, labels, None), np)
+    obs = coarse.measure(state_labels(coarse, block_majority(spin)), Graph(None, labels, None), np)
     obs["improved_half"] = label_identity(labels, coarse.L // 2).reshape(len(labels), -1).mean(axis=1)
     return {k: obs[k] for k in OBSERVABLES}
 
@@ -247,7 +246,7 @@ def flow(request):
     """{observable: (T, T', error of T')} for the three FINE_T, with a jackknife over the bins
     of both the coarse series and the reference curves (independent chains)."""
     name, q = request.param
-    model, coarse = ModelSpec(name, 16, q=q), ModelSpec(name, 8, q=q)
+    model, coarse = make_model(name, 16, q=q), make_model(name, 8, q=q)
     T, grid = FINE_T * T_C[name], GRID_T * T_C[name]
     fine = fine_series(model, coarse, T, seed=11)
     ref = reference_series(coarse, grid, seed=12)

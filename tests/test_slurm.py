@@ -298,7 +298,7 @@ def epochs_done(output: Path) -> list[int]:
 
 
 def test_train_job_trains_under_torchrun_and_leaves_the_models(slurm_cluster, train_data, tmp_path):  # noqa: F811
-    store = pytest.importorskip("src.ml.store")
+    store = pytest.importorskip("src.learning.ml.store")
     out = tmp_path / "out"
     config = write_train_config(tmp_path / "t.yaml", train_data, out, network={"kind": "fcn", "hidden": 16})
     log = tmp_path / "train.log"

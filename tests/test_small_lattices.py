@@ -9,9 +9,8 @@ from helpers import assert_agrees, run_chain, summary
 from scipy import stats
 
 from src.exact import boltzmann_probabilities, enumerate_states, transfer_matrix_averages
-from src.graph.representations import spin_configuration
-from src.models import ModelSpec
-from src.sampler import Sampler
+from src.models import make_model
+from src.sampling.sampler import Sampler
 
 UPDATES = ["sw", "wolff", "metropolis"]
 CASES = [("potts", 3, [0.7, 0.995, 1.4]), ("clock", 6, [0.6, 0.9, 1.3])]
@@ -26,7 +25,7 @@ def _transfer_matrix(name, q, T):
 @pytest.mark.parametrize("update", UPDATES)
 @pytest.mark.parametrize("name,q,temperatures", CASES)
 def test_energy_and_m2_against_transfer_matrix(name, q, temperatures, update):
-    model = ModelSpec(name, 4, q=q)
+    model = make_model(name, 4, q=q)
     series = run_chain(model, update, temperatures, seed=5, thermalize=500, measure=12000, every=2)
     s = summary(series, model, temperatures)
     exact = [_transfer_matrix(name, q, T) for T in temperatures]
@@ -76,7 +75,7 @@ def test_visited_states_follow_boltzmann(name, q, T, update):
     nearly independent samples. Checkerboard Metropolis of the Ising model is left out: on the
     2x2 torus both sites of a sublattice see the same field and the chain is not ergodic (see
     test_checkerboard_ising_not_ergodic_on_2x2), which is why configs need L >= 4 for it."""
-    model = ModelSpec(name, 2, q=q)
+    model = make_model(name, 2, q=q)
     enum = enumerate_states(name, 2, q)
     index = {st.astype(np.int8).tobytes(): k for k, st in enumerate(enum.states)}
     probs = np.stack([boltzmann_probabilities(name, 2, q, 1.0 / t) for t in (T, 1.2 * T)])
@@ -84,7 +83,7 @@ def test_visited_states_follow_boltzmann(name, q, T, update):
         model,
         update,
         T,
-        lambda s: index[spin_configuration(model, s.backend.lattice_state(), np)[0].tobytes()],
+        lambda s: index[model.spin(s.backend.lattice_state(), np)[0].tobytes()],
     )
     _chi_square(np.bincount(keys, minlength=probs.shape[1]).astype(float), probs, f"{name} {update}")
 
@@ -96,7 +95,7 @@ def test_energy_histogram_follows_boltzmann(name, q, L, T, update):
     energy distribution from enumeration."""
     if update == "metropolis" and L % 2:
         pytest.skip("checkerboard needs even L")
-    model = ModelSpec(name, L, q=q)
+    model = make_model(name, L, q=q)
     energies = enumerate_states(name, L, q).energy
     levels, inverse = np.unique(np.round(energies, 6), return_inverse=True)
     probs = np.stack(
@@ -112,7 +111,7 @@ def test_checkerboard_ising_not_ergodic_on_2x2():
     """The exact two-sweep kernel of checkerboard Metropolis on the 2x2 Ising torus has more
     than one eigenvalue of modulus 1 (so it is not ergodic), while on 4x4 the long-run average
     from the sampler matches the exact energy (test_energy_histogram_follows_boltzmann)."""
-    model = ModelSpec("ising", 2)
+    model = make_model("ising", 2)
     states = enumerate_states("ising", 2, 2).states.reshape(16, 4)
     labels = ((1 - states) // 2).astype(np.int8)
     beta = 0.4

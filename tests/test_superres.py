@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from src.rg.superres import (
+from src.learning.rg.superres import (
     SuperResolution,
     agreement,
     encode,

@@ -1,5 +1,5 @@
-"""Super-resolution from a config with the shared DDP run (src.rg.training), and generated
-configurations written as run files (src.rg.generation, python -m src.analyze superres).
+"""Super-resolution from a config with the shared DDP run (src.learning.rg.training), and generated
+configurations written as run files (src.learning.rg.generation, python -m src.analyze superres).
 
 The networks are trained on Ising L = 8 at T = 1.5 and 3.5 (either side of T_c = 2.269) and applied
 to the block transforms of a second, independent run (held out), so that every generated
@@ -28,12 +28,11 @@ from training_helpers import (  # noqa: F401 (single_process: an autouse fixture
 
 from src import signals
 from src.analyze import main as analyze
-from src.ml.store import cpu_state_dict
-from src.ml.trainer import Checkpointed, Trainer, train
-from src.observables import observable_names
-from src.rg import block_majority, cluster_labels, label_identity
-from src.rg.config import SuperresConfig
-from src.rg.superres import (
+from src.learning.ml.store import cpu_state_dict
+from src.learning.ml.trainer import Trainer, train
+from src.learning.rg import block_majority, cluster_labels, label_identity
+from src.learning.rg.config import SuperresConfig
+from src.learning.rg.superres import (
     SUPERRES_FORMAT,
     generate,
     labels_of,
@@ -42,7 +41,8 @@ from src.rg.superres import (
     random_stream,
     training_pairs,
 )
-from src.rg.training import SuperResolutionTask
+from src.learning.rg.training import SuperResolutionTask
+from src.signals import Checkpointed
 from src.storage.reader import RunFile
 from src.train import load, main
 
@@ -310,7 +310,7 @@ def test_generated_files_are_run_files(networks, potts_network, files, tmp_path,
                 for axis in (0, 1):
                     across = spins * np.roll(spins, -1, axis=-1 - axis)
                     assert np.all(across[bonds[:, :, axis] == 1] == 1)
-                assert sorted(run.observable_names) == sorted(observable_names(run.model))
+                assert sorted(run.observable_names) == sorted(run.model.observable_names)
                 assert np.allclose(run.observable("m"), spins.mean(axis=(-2, -1)))
             value, error = run.summary[run.observable_names[0]]
             assert value.shape == error.shape == (2,)

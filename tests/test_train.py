@@ -25,16 +25,17 @@ from training_helpers import (  # noqa: F401 (single_process: an autouse fixture
 )
 
 from src import signals
-from src.ml.config import validate
-from src.ml.dataset import SnapshotDataset, labelled_index
-from src.ml.distributed import leave
-from src.ml.encoding import encode
-from src.ml.networks import PeriodicCNN
-from src.ml.sampler import BlockBatchSampler
-from src.ml.sources import read_sources
-from src.ml.store import cpu_state_dict, load_model
-from src.ml.trainer import Checkpointed, Trainer, train
-from src.models.spec import ModelSpec
+from src.learning.ml.batches import BlockBatchSampler
+from src.learning.ml.config import validate
+from src.learning.ml.dataset import SnapshotDataset, labelled_index
+from src.learning.ml.distributed import leave
+from src.learning.ml.encoding import encode
+from src.learning.ml.networks import PeriodicCNN
+from src.learning.ml.sources import read_sources
+from src.learning.ml.store import cpu_state_dict, load_model
+from src.learning.ml.trainer import Trainer, train
+from src.models import make_model
+from src.signals import Checkpointed
 from src.storage.reader import RunFile
 from src.train import main
 
@@ -90,14 +91,14 @@ def test_cnn_is_translation_invariant_and_takes_any_size():
 
 def test_spin_encodings():
     labels = np.array([[[0, 1], [2, 0]]], dtype=np.int8)
-    potts = encode(labels, ModelSpec("potts", 2, q=3), "spin")
+    potts = encode(labels, make_model("potts", 2, q=3), "spin")
     assert potts.shape == (1, 3, 2, 2) and np.array_equal(potts.argmax(axis=1), labels)
     assert np.all(potts.sum(axis=1) == 1)
-    clock = encode(labels, ModelSpec("clock", 2, q=4), "spin")
-    xy = encode((labels * np.pi / 2).astype(np.float32), ModelSpec("xy", 2), "spin")
+    clock = encode(labels, make_model("clock", 2, q=4), "spin")
+    xy = encode((labels * np.pi / 2).astype(np.float32), make_model("xy", 2), "spin")
     assert clock.shape == (1, 2, 2, 2) and np.allclose(clock, xy, atol=1e-6)
     assert np.allclose(clock[0, :, 0, 1], [0, 1], atol=1e-6)  # label 1 of 4: theta = pi/2
-    ising = encode(np.array([[[1, -1]]], dtype=np.int8), ModelSpec("ising", 2), "spin")
+    ising = encode(np.array([[[1, -1]]], dtype=np.int8), make_model("ising", 2), "spin")
     assert ising.dtype == np.float32 and ising.tolist() == [[[[1.0, -1.0]]]]
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from helpers import N_SIGMA, run_chain, summary
 
-from src.models import ModelSpec
+from src.models import make_model
 
 RUNS = {
     "sw": dict(every=1, measure=6000),
@@ -19,7 +19,7 @@ RUNS = {
 
 @pytest.mark.slow
 def test_updates_agree_on_energy_and_helicity():
-    model = ModelSpec("xy", 16)
+    model = make_model("xy", 16)
     results = {}
     for label, opts in RUNS.items():
         update = label.split("+")[0]

@@ -12,7 +12,7 @@ import torch
 
 from src import signals
 from src.cli import local_training
-from src.ml.distributed import LAUNCHERS
+from src.learning.ml.distributed import LAUNCHERS
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_VARS = [var for launcher in LAUNCHERS for var in launcher]

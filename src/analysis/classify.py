@@ -25,9 +25,8 @@ import numpy as np
 from src.analysis.crossing import NoCrossing, level_crossing
 from src.analysis.fss import Extrapolation, extrapolate, scaling_variable
 from src.analysis.plotting import pyplot, save
-from src.analysis.references import literature_tc, model_label
-from src.ml.encoding import channels, encode
-from src.models.spec import ModelSpec
+from src.learning.ml.encoding import channels, encode
+from src.models import Model
 from src.stats.derived import format_value_error
 from src.storage.reader import RunFile, RunFileError
 
@@ -43,8 +42,8 @@ class ClassifyError(ValueError):
 
 def load_classifier(path, device: str = "cpu"):
     """(network in eval mode, its metadata)."""
-    from src.ml.errors import TrainError
-    from src.ml.store import load_model
+    from src.learning.ml.errors import TrainError
+    from src.learning.ml.store import load_model
 
     try:
         return load_model(path, device)
@@ -97,7 +96,7 @@ def check_fit(path, run: RunFile, meta: dict) -> None:
         )
 
 
-def snapshot_outputs(network, dataset, model: ModelSpec, representation: str, k: int, device="cpu"):
+def snapshot_outputs(network, dataset, model: Model, representation: str, k: int, device="cpu"):
     """Probability of class k for every snapshot, (n_T, n_snapshots) float64, read in batches."""
     import torch
 
@@ -159,8 +158,8 @@ def classify_files(paths, network, meta: dict, k: int, device="cpu") -> list[dic
     for c in curves[1:]:
         if replace(c["model"], L=first["L"]) != first["model"]:
             raise ClassifyError(
-                f"{c['path']}: holds the {model_label(c['model'])} model, {first['path']} the "
-                f"{model_label(first['model'])} model (one model per extrapolation)"
+                f"{c['path']}: holds the {c['model'].label} model, {first['path']} the "
+                f"{first['model'].label} model (one model per extrapolation)"
             )
     return sorted(curves, key=lambda c: c["L"])
 
@@ -177,7 +176,7 @@ def extrapolate_crossings(curves, form: str, nu: float) -> Extrapolation | None:
 def summary_text(curves, fit: Extrapolation | None, output_name: str) -> str:
     model = curves[0]["model"]
     symbol = "T_BKT" if fit is not None and fit.form == "bkt" else "T_c"
-    lines = [f"{model_label(model)}: where the network output P({output_name}) crosses 1/2"]
+    lines = [f"{model.label}: where the network output P({output_name}) crosses 1/2"]
     for c in curves:
         crossing = format_value_error(*c["crossing"]) if c["crossing"] else "no crossing"
         lines.append(f"L = {c['L']:4d}: T_x = {crossing}  ({c['path']})")
@@ -185,7 +184,7 @@ def summary_text(curves, fit: Extrapolation | None, output_name: str) -> str:
         lines.append("no extrapolation: crossings at fewer than two lattice sizes")
     else:
         lines.append(fit.line(symbol))
-    reference = literature_tc(model)
+    reference = model.literature_tc
     if reference is not None:
         lines.append(f"literature {symbol} = {reference:.7g}")
     return "\n".join(lines)
@@ -198,7 +197,7 @@ def write_csv(curves, path: Path) -> None:
         writer.writerow(["file", "model", "L", "T", "output", "error"])
         for c in curves:
             for row in zip(c["T"], c["output"], c["error"]):
-                writer.writerow([c["path"], model_label(c["model"]), c["L"], *(f"{v:.8g}" for v in row)])
+                writer.writerow([c["path"], c["model"].label, c["L"], *(f"{v:.8g}" for v in row)])
 
 
 def plot_outputs(curves, output_name: str, path: Path) -> None:
@@ -222,7 +221,7 @@ def plot_extrapolation(curves, fit: Extrapolation, path: Path) -> None:
     ax.errorbar(x, T_x, error, fmt="o", ms=4, capsize=2, label="T_x(L)")
     line = np.linspace(0, x.max() * 1.05, 50)
     ax.plot(line, fit.at(line), "k-", lw=1, label=f"fit: T_c = {format_value_error(fit.T_c, fit.T_c_error)}")
-    reference = literature_tc(crossed[0]["model"])
+    reference = crossed[0]["model"].literature_tc
     if reference is not None:
         ax.plot([0], [reference], "r*", ms=9, label=f"literature {reference:.7g}")
     ax.set_xlabel("1 / ln²L" if fit.form == "bkt" else f"L^(-1/ν), ν = {fit.nu:g}")

@@ -15,7 +15,7 @@ chi'; bonds: the improved correlation at r = 1 and r = L/2); the Monte Carlo fil
 hold them too. Values and jackknife errors come from the files' /summary, except the improved
 correlation at r = L/2, the mean of the `improved` snapshots with a jackknife over min(32, n) bins.
 chi' = beta N (<m^2> - <|m|>^2) is the files' `susceptibility_connected`; a generated file takes
-beta = 1/T of its source temperature (src.rg.generation), so T' of chi' matches that product.
+beta = 1/T of its source temperature (src.learning.rg.generation), so T' of chi' matches that product.
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ import numpy as np
 
 from src.analysis.crossing import NoCrossing, crossings, level_crossing
 from src.analysis.plotting import pyplot, save
-from src.analysis.references import literature_tc, model_label
-from src.models.spec import ModelSpec
+from src.models import Model
 from src.stats.derived import format_value_error
 from src.stats.jackknife import jackknife
 from src.storage.reader import RunFile, RunFileError
@@ -60,7 +59,7 @@ class Curve:
     """The estimates of one run file, temperatures increasing: name -> (values, errors)."""
 
     path: str
-    model: ModelSpec
+    model: Model
     T: np.ndarray
     estimates: dict
 
@@ -214,11 +213,11 @@ def parse_sides(items) -> dict[str, Path]:
     return sides
 
 
-def describe(model: ModelSpec) -> str:
-    return f"{model_label(model)} L = {model.L}" + ("" if model.J == 1 else f" J = {model.J:g}")
+def describe(model: Model) -> str:
+    return f"{model.label} L = {model.L}" + ("" if model.J == 1 else f" J = {model.J:g}")
 
 
-def mc_references(paths) -> dict[ModelSpec, str]:
+def mc_references(paths) -> dict[Model, str]:
     """Monte Carlo files by model (with L): one per model and size, sampled, over two or more T."""
     references = {}
     for path in paths:
@@ -272,7 +271,7 @@ def comparison_rows(comps: list[Comparison]) -> list[dict]:
                 rows.append(
                     {
                         "side": c.side,
-                        "model": model_label(c.generated.model),
+                        "model": c.generated.model.label,
                         "L": c.generated.model.L,
                         "T": T,
                         "observable": name,
@@ -408,7 +407,7 @@ def write_csv(rows: list[dict], path: Path) -> None:
             writer.writerow({k: f"{v:.8g}" if isinstance(v, float) else v for k, v in row.items()})
 
 
-def by_model(comps: list[Comparison]) -> dict[ModelSpec, list[Comparison]]:
+def by_model(comps: list[Comparison]) -> dict[Model, list[Comparison]]:
     """The comparisons grouped by model (L set to 2, the same for all sizes)."""
     groups = {}
     for c in comps:
@@ -416,8 +415,8 @@ def by_model(comps: list[Comparison]) -> dict[ModelSpec, list[Comparison]]:
     return groups
 
 
-def _slug(model: ModelSpec) -> str:
-    return model_label(model).replace(" q=", "") + ("" if model.J == 1 else f"_J{model.J:g}")
+def _slug(model: Model) -> str:
+    return model.label.replace(" q=", "") + ("" if model.J == 1 else f"_J{model.J:g}")
 
 
 def _grid(plt, names):
@@ -459,7 +458,7 @@ def plot_observables(comps: list[Comparison], path: Path) -> None:
         ax.set_xlabel("T / J")
         ax.set_ylabel(OBSERVABLES[name])
         ax.legend(frameon=False, fontsize=7)
-    fig.suptitle(f"{model_label(comps[0].generated.model)}: generated (markers) and Monte Carlo (lines)")
+    fig.suptitle(f"{comps[0].generated.model.label}: generated (markers) and Monte Carlo (lines)")
     save(fig, path)
 
 
@@ -487,7 +486,7 @@ def plot_flow(comps: list[Comparison], path: Path) -> None:
     names = [n for n in OBSERVABLES if any(n in c.flow for c in comps)]
     fig, axes = _grid(plt, names)
     colour, marker = _styles(comps)
-    reference = literature_tc(comps[0].generated.model)
+    reference = comps[0].generated.model.literature_tc
     spans = {name: [] for name in names}
     for c in comps:
         L = c.generated.model.L
@@ -510,7 +509,7 @@ def plot_flow(comps: list[Comparison], path: Path) -> None:
         ax.set_xlabel("T / J (source)")
         ax.set_ylabel(f"T' / J from {OBSERVABLES[name]}")
         ax.legend(frameon=False, fontsize=7)
-    fig.suptitle(f"{model_label(comps[0].generated.model)}: inverse-RG flow T → T' (stars: fixed points)")
+    fig.suptitle(f"{comps[0].generated.model.label}: inverse-RG flow T → T' (stars: fixed points)")
     save(fig, path)
 
 
@@ -529,9 +528,9 @@ def write_report(comps: list[Comparison], out) -> str:
     sections = ["# Inverse RG: generated configurations against Monte Carlo"]
     figures = []
     for model, group in by_model(comps).items():
-        reference = literature_tc(model)
+        reference = model.literature_tc
         tc = f" (literature T_c = {reference:.7g})" if reference is not None else ""
-        sections.append(f"## {model_label(model)}{tc}")
+        sections.append(f"## {model.label}{tc}")
         sections += [comparison_text(c) for c in sorted(group, key=lambda c: (c.generated.model.L, c.side))]
         for kind, plot in (("observables", plot_observables), ("flow", plot_flow)):
             figures.append(out / f"{kind}_{_slug(model)}.png")

@@ -11,56 +11,28 @@ wrap-around, which is also the decomposition the transfer matrix uses. On L = 2 
 wrap-around counts the pairs (i, i+x) and (i, i-x) separately, i.e. 2N = 8 bonds.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-MODELS = ("ising", "potts", "clock")
+from src.models import model_class
+from src.models.base import REGISTRY
+from src.models.tables import TableModel
+
 MAX_STATES = 1 << 24  # 1.7e7: energies, m^2 and states stay within a few hundred MB
 _CHUNK = 1 << 18
+# the models of q labels with a pair table (src.models.tables), the ones enumeration applies to
+TABLE_MODELS = tuple(name for name, cls in REGISTRY.items() if issubclass(cls, TableModel))
 
 
-def resolve_q(model: str, q: int | None) -> int:
-    """Validate the model name and return its number of states per site."""
-    if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; expected one of {MODELS}")
-    if model == "ising":
-        if q not in (None, 2):
-            raise ValueError(f"ising has q = 2 states per site, got q = {q}")
-        return 2
-    if q is None or int(q) != q or q < 2:
-        raise ValueError(f"{model} needs an integer q >= 2, got q = {q}")
-    return int(q)
-
-
-def pair_energy_table(model: str, q: int | None, J: float) -> np.ndarray:
-    """Energy of one bond, indexed [k_i, k_j] by the digits of its two sites."""
-    q = resolve_q(model, q)
-    k = np.arange(q)
-    if model == "ising":
-        spin = 1 - 2 * k
-        return -J * np.outer(spin, spin).astype(float)
-    if model == "potts":
-        return -J * np.eye(q)
-    return -J * np.cos(2 * np.pi * (k[:, None] - k[None, :]) / q)
-
-
-def site_vectors(model: str, q: int | None) -> np.ndarray:
-    """Order-parameter vector v(k) of one site, shape (q, components).
-
-    Chosen so that m^2 = |sum_i v(k_i)|^2 / N^2 reproduces the project's definitions and
-    v(a) . v(b) is the two-point function f: s s (ising), cos(theta_a - theta_b)
-    (clock), (q delta_ab - 1)/(q - 1) (potts, from the simplex embedding
-    sqrt(q/(q-1)) (e_a - 1/q)).
-    """
-    q = resolve_q(model, q)
-    k = np.arange(q)
-    if model == "ising":
-        return (1.0 - 2.0 * k)[:, None]
-    if model == "potts":
-        return np.sqrt(q / (q - 1)) * (np.eye(q) - 1.0 / q)
-    angle = 2 * np.pi * k / q
-    return np.stack([np.cos(angle), np.sin(angle)], axis=1)
+def table_model(name: str, L: int, q: int | None, J: float = 1.0) -> TableModel:
+    """The label model `name` on the L x L torus; ValueError for other models and bad q."""
+    if name not in TABLE_MODELS:
+        raise ValueError(f"unknown model {name!r}; expected one of {TABLE_MODELS}")
+    cls = model_class(name)
+    if "q" in {f.name for f in fields(cls) if f.init} and (q is None or int(q) != q or q < 2):
+        raise ValueError(f"{name} needs an integer q >= 2, got q = {q}")
+    return cls.from_config(L, J, q=q)  # ising refuses any q but 2
 
 
 @dataclass(frozen=True)
@@ -79,16 +51,16 @@ class RowTables:
     components: np.ndarray
 
 
-def row_tables(model: str, L: int, q: int | None, J: float) -> RowTables:
+def row_tables(model: TableModel) -> RowTables:
     """Tabulate the row energies and order-parameter sums of every row state."""
-    q = resolve_q(model, q)
-    pair = pair_energy_table(model, q, J)
+    L, q = model.L, model.q
+    pair = -model.J * model.pair_table()
     n_rows = q**L
     index = np.arange(n_rows)
     digits = np.stack([(index // q ** (L - 1 - x)) % q for x in range(L)], axis=1)
     horizontal = sum(pair[digits[:, x], digits[:, (x + 1) % L]] for x in range(L))
     vertical = sum(pair[digits[:, x][:, None], digits[:, x][None, :]] for x in range(L))
-    components = site_vectors(model, q)[digits].sum(axis=1)
+    components = model.site_vectors()[digits].sum(axis=1)
     return RowTables(digits.astype(np.int8), horizontal, vertical, components)
 
 
@@ -122,19 +94,19 @@ def _evaluate(tables: RowTables, L: int, start: int, stop: int, with_states: boo
     return energy, m2, digits
 
 
-def _energies_and_m2(model, L, q, J, with_states):
+def _energies_and_m2(model: TableModel, with_states):
     """Energy and m^2 of every configuration (and the states), filled chunk by chunk so
     that the peak memory is the output plus one chunk."""
-    q = resolve_q(model, q)
-    count = state_count(L, q)
-    tables = row_tables(model, L, q, J)
+    L = model.L
+    count = state_count(L, model.q)
+    tables = row_tables(model)
     energy, m2 = np.empty(count), np.empty(count)
     states = np.empty((count, L, L), dtype=np.int8) if with_states else None
     for start in range(0, count, _CHUNK):
         stop = min(start + _CHUNK, count)
         energy[start:stop], m2[start:stop], digits = _evaluate(tables, L, start, stop, with_states)
         if with_states:
-            states[start:stop] = 1 - 2 * digits if model == "ising" else digits
+            states[start:stop] = model.spin_from_labels(digits)
     return energy, m2, states
 
 
@@ -158,7 +130,7 @@ def enumerate_states(model: str, L: int, q: int | None, J: float = 1.0) -> Enume
     q is ignored-but-checked for ising (None or 2). Raises ValueError when q^(L^2)
     exceeds MAX_STATES.
     """
-    energy, m2, states = _energies_and_m2(model, L, q, J, with_states=True)
+    energy, m2, states = _energies_and_m2(table_model(model, L, q, J), with_states=True)
     return EnumeratedStates(states, energy, m2)
 
 
@@ -174,7 +146,7 @@ def boltzmann_probabilities(model: str, L: int, q: int | None, beta: float, J: f
     Same order as enumerate_states; weights are taken relative to the lowest energy so
     that nothing overflows at any beta.
     """
-    energy, _, _ = _energies_and_m2(model, L, q, J, with_states=False)
+    energy, _, _ = _energies_and_m2(table_model(model, L, q, J), with_states=False)
     weights, _ = _weights(energy, beta)
     return weights / weights.sum()
 
@@ -197,7 +169,7 @@ def exact_averages(model: str, L: int, q: int | None, beta: float, J: float = 1.
     c = beta^2 N (<e^2> - <e>^2) is computed from centred energies to avoid
     cancellation; m^4 = (m^2)^2 per configuration.
     """
-    energy, m2, _ = _energies_and_m2(model, L, q, J, with_states=False)
+    energy, m2, _ = _energies_and_m2(table_model(model, L, q, J), with_states=False)
     prob, log_scale = _weights(energy, beta)
     norm = prob.sum()
     prob /= norm

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from src.quantum.lattice import Lattice, site_coordinates
+from src.sampling.quantum.lattice import Lattice, site_coordinates
 
 MAX_SITES = 18  # the symmetry tables hold N x 2^N integers: 40 MB at N = 18
 

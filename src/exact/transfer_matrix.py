@@ -7,7 +7,7 @@ lambda_mu^L. A two-point function is a trace with diagonal insertions,
     G(dy, dx) = Tr[D_0 T^dy D_dx T^(L - dy)] / Z,
 
 with D_x = diag(v(k_x)) the order-parameter vector of site x of the row (see
-enumeration.site_vectors: v(a) . v(b) is s s, cos(theta_a - theta_b) or
+Model.site_vectors of src.models.tables: v(a) . v(b) is s s, cos(theta_a - theta_b) or
 (q delta_ab - 1)/(q - 1)); for the clock model its two components are the real and
 imaginary parts of exp(i theta). In the eigenbasis each trace is a double sum over
 eigenvalue powers. Every bond appears once for L >= 3 and twice on L = 2, as in the
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .enumeration import resolve_q, row_tables, site_vectors
+from .enumeration import row_tables, table_model
 
 MAX_ROW_STATES = 2500  # dense eigendecomposition of q^L x q^L in a few seconds
 
@@ -35,16 +35,6 @@ class TransferMatrixAverages:
     lnZ: float
 
 
-def _pair_from_correlation(model: str, q: int, J: float, G: float) -> float:
-    """Mean bond energy from the two-point function f of its two sites.
-
-    f is the bond's -E/J for ising and clock; for potts delta = ((q - 1) f + 1) / q.
-    """
-    if model == "potts":
-        return -J * ((q - 1) * G + 1) / q
-    return -J * G
-
-
 def transfer_matrix_averages(
     model: str, L: int, q: int | None, beta: float, J: float = 1.0
 ) -> TransferMatrixAverages:
@@ -54,13 +44,14 @@ def transfer_matrix_averages(
     (between rows); <m^2> = (1/N) sum_j G(0, j). Raises ValueError when the q^L row
     states exceed MAX_ROW_STATES.
     """
-    q = resolve_q(model, q)
     if int(L) != L or L < 2:
         raise ValueError(f"L must be an integer >= 2, got {L}")
     L = int(L)
+    lattice = table_model(model, L, q, J)
+    q = lattice.q
     if q**L > MAX_ROW_STATES:
         raise ValueError(f"{q}^{L} = {q**L} row states exceed the transfer-matrix limit of {MAX_ROW_STATES}")
-    tables = row_tables(model, L, q, J)
+    tables = row_tables(lattice)
     half_row = tables.horizontal_energy / 2
     exponent = -beta * (half_row[:, None] + tables.vertical_energy + half_row[None, :])
     shift = exponent.max()
@@ -69,7 +60,7 @@ def transfer_matrix_averages(
     powers = (eigenvalues / scale)[None, :] ** np.arange(L + 1)[:, None]
     norm = powers[L].sum()
 
-    vectors = site_vectors(model, q)
+    vectors = lattice.site_vectors()
 
     def in_eigenbasis(x: int, component: int) -> np.ndarray:
         """U^T D U for the insertion of one vector component at site x of the row."""
@@ -85,7 +76,7 @@ def transfer_matrix_averages(
             correlation[dy, dx] = powers[L - dy] @ overlap @ powers[dy] / norm
 
     nn = correlation[0, 1], correlation[1, 0]
-    energy = sum(_pair_from_correlation(model, q, J, G) for G in nn)
+    energy = lattice.energy_from_corr_nn(np.mean(nn))  # E/N from the bond-averaged correlation
     return TransferMatrixAverages(
         energy=float(energy),
         m2=float(correlation.sum() / L**2),

@@ -17,7 +17,7 @@ import argparse
 import sys
 import time
 
-from src.config import ConfigError
+from src.configuration import ConfigError
 from src.pipeline import config, report, stages
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
-from src.config import Strict, read, validate
+from src.configuration import Strict, read, validate
 
 DEFAULT = {
     "output": "results",
@@ -24,13 +24,13 @@ DEFAULT = {
     "classification": {
         "sizes": [8, 16, 32],
         "classical": {
-            "model": {"name": "xy"},
+            "model": {"name": "xy"},  # the study's models: the seed's transfer, classical to quantum XY
             "temperatures": {"min": 0.6, "max": 1.3, "count": 10},
             "sweeps": {"thermalize": 500, "measure": 6000},
             "snapshots": {"every": 10, "representations": ["improved"], "distance": "half"},
         },
         "quantum": {
-            "model": {"name": "quantum_xy"},
+            "model": {"name": "quantum_xy"},  # (see the classical section)
             "temperatures": {"min": 0.2, "max": 0.55, "count": 10},
             "sweeps": {"thermalize": 500, "measure": 6000},
             "snapshots": {"every": 10, "representations": ["improved"], "distance": "half"},
@@ -49,7 +49,7 @@ DEFAULT = {
         "size": 16,
         "reference_sizes": [32, 64],
         "sample": {
-            "model": {"name": "ising"},
+            "model": {"name": "ising"},  # the study's model of the inverse RG, with an exact T_c
             "temperatures": [1.9, 2.0, 2.1, 2.2, 2.269, 2.35, 2.45, 2.6, 2.8],
             "sweeps": {"thermalize": 500, "measure": 8000},
             "snapshots": {"every": 10, "distance": "half"},

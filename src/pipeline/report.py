@@ -15,18 +15,18 @@ from src.analysis.inverse_rg import (
     markdown,
     write_report,
 )
-from src.analysis.references import LITERATURE_TC
 from src.analysis.stiffness import extrapolate_crossings, plot_stiffness, stiffness_curves
 from src.pipeline.config import PipelineConfig
-from src.pipeline.stages import SIDES, Layout
+from src.pipeline.stages import SIDES, StudyPaths
 from src.provenance import now, provenance
 from src.stats.derived import format_value_error
+from src.storage.reader import RunFile
 
-T_BKT_XY, T_BKT_QXY, T_C_ISING = (
-    LITERATURE_TC["xy", 2],
-    LITERATURE_TC["quantum_xy", 2],
-    LITERATURE_TC["ising", 2],
-)
+
+def _literature(path) -> str:
+    """The literature T_c (T_BKT) of the model a file holds."""
+    with RunFile(path) as run:
+        return f"{run.model.literature_tc}"
 
 
 def _estimate(value: float, error: float) -> str:
@@ -43,14 +43,14 @@ def _crossings(curves) -> str:
 def estimates(cfg: PipelineConfig, figures: Path) -> tuple[list[list[str]], list]:
     """(rows of the estimates table: quantity, method, estimate, literature; the inverse-RG
     comparisons of src.analysis.inverse_rg), writing the analyses' files and figures under `figures`."""
-    at = Layout(cfg.data)
+    at = StudyPaths(cfg.data)
     c, r = cfg.classification, cfg.inverse_rg
     network = at.model("classifier") / "best.pt"
     sizes = ", ".join(map(str, c.sizes))
     rows = []
-    for label, prefix, reference, folder in (
-        ("T_BKT, classical XY", "xy", T_BKT_XY, "classify_xy"),
-        ("T_BKT, quantum XY (classical-XY network)", "qxy", T_BKT_QXY, "classify_quantum_xy"),
+    for label, prefix, folder in (
+        ("T_BKT, classical XY", "xy", "classify_xy"),  # the stages' file prefixes (src.pipeline.stages)
+        ("T_BKT, quantum XY (classical-XY network)", "qxy", "classify_quantum_xy"),
     ):
         files = [at.run(f"{prefix}_L{L}") for L in c.sizes]
         _, curves, fit, _ = classify_report(network, files, figures / folder, form="bkt")
@@ -58,8 +58,9 @@ def estimates(cfg: PipelineConfig, figures: Path) -> tuple[list[list[str]], list
             f"CNN on `improved` (r = L/2), P = 1/2 at L = {sizes}: {_crossings(curves)}; T_x = T_BKT + a/ln²L"
         )
         value = _estimate(fit.T_c, fit.T_c_error) if fit else "none (fewer than two crossings)"
-        rows.append([label, method, value, f"{reference}"])
-    stiffness = stiffness_curves([at.run(f"qxy_L{L}") for L in c.sizes])
+        rows.append([label, method, value, _literature(files[0])])
+    quantum_files = [at.run(f"qxy_L{L}") for L in c.sizes]
+    stiffness = stiffness_curves(quantum_files)
     plot_stiffness(stiffness, figures / "stiffness_quantum_xy.png")
     fit = extrapolate_crossings(stiffness)
     rows.append(
@@ -68,11 +69,12 @@ def estimates(cfg: PipelineConfig, figures: Path) -> tuple[list[list[str]], list
             f"ρ_s(T*) = 2T*/π from winding numbers at L = {sizes}: {_crossings(stiffness)}; "
             "T* = T_BKT + a/ln²L",
             _estimate(fit.T_c, fit.T_c_error),
-            f"{T_BKT_QXY}",
+            _literature(quantum_files[0]),
         ]
     )
     generated = {side: at.generated(side) for side in SIDES}
-    comps = comparisons([at.run(f"ising_L{L}") for L in r.reference_sizes], generated)
+    references = [at.run(f"ising_L{L}") for L in r.reference_sizes]
+    comps = comparisons(references, generated)
     write_report(comps, figures / "inverse_rg")
     for e in error_rows(comps):
         if e["L"] == max(r.reference_sizes):
@@ -82,7 +84,7 @@ def estimates(cfg: PipelineConfig, figures: Path) -> tuple[list[list[str]], list
                     f"{e['side']} network trained at T = {r.train_temperature:g} on L = {r.size}, "
                     f"generated L = {e['L']} against Monte Carlo",
                     _estimate(e["T_fixed"], e["T_fixed_error"]),
-                    f"{T_C_ISING}",
+                    _literature(references[0]),
                 ]
             )
     return rows, comps

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import yaml
 
-from src import config as sample_config
-from src import tasks
 from src.cli import local_training
+from src.learning import tasks
 from src.pipeline.config import PipelineConfig
+from src.sampling import config as sample_config
 
 SIDES = {"spin": "spin", "graph": "fk_bonds"}  # inverse-RG network side -> its target representation
 
@@ -47,7 +47,7 @@ class Stage:
 
 
 @dataclass(frozen=True)
-class Layout:
+class StudyPaths:
     """Where the stages put their outputs under <output>/pipeline."""
 
     data: Path
@@ -73,7 +73,7 @@ def merged(base: dict, extra: dict) -> dict:
 
 
 def _sample(
-    id: str, description: str, partial: dict, L: int, representations: list, cfg, at: Layout
+    id: str, description: str, partial: dict, L: int, representations: list, cfg, at: StudyPaths
 ) -> Stage:
     raw = merged(
         partial,
@@ -91,7 +91,7 @@ def _sample(
     return Stage(id, "sample", description, config=raw)
 
 
-def _train(id: str, description: str, partial: dict, extra: dict, after, cfg, at: Layout) -> Stage:
+def _train(id: str, description: str, partial: dict, extra: dict, after, cfg, at: StudyPaths) -> Stage:
     raw = merged(partial, {**extra, "output": str(at.model(id)), "training": {"seed": cfg.seed}})
     try:
         tasks.validate(raw)
@@ -102,7 +102,7 @@ def _train(id: str, description: str, partial: dict, extra: dict, after, cfg, at
 
 def plan(cfg: PipelineConfig) -> list[Stage]:
     """Every stage of the study, each after the stages it reads."""
-    at = Layout(cfg.data)
+    at = StudyPaths(cfg.data)
     c, r = cfg.classification, cfg.inverse_rg
     stages = []
     for L in c.sizes:

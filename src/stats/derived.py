@@ -24,7 +24,7 @@ def specific_heat(energy, beta, n_sites: int, n_bins: int = 32, kinks=None) -> E
     """Specific heat per site c = beta^2 N (<e^2> - <e>^2), e the energy per site.
 
     Continuous-time quantum Monte Carlo: c = beta^2 N (<e^2> - <e>^2) - <kinks>, kinks the
-    expansion order per site (derived in src.quantum.estimators).
+    expansion order per site (derived in src.sampling.quantum.estimators).
     """
     energy = np.asarray(energy, dtype=float)
     # c does not depend on a shift of e; centring avoids cancellation in <e^2> - <e>^2.

@@ -1,9 +1,9 @@
-"""Checkpoints: everything needed to continue a run exactly, in one HDF5 file.
+"""Checkpoint files of sampling runs: named arrays and a JSON record of the run's position, in one
+HDF5 file, written so that a checkpoint is either the previous one or the new one, never a torn file.
 
-Written by rank 0 from the gathered chain states to <output>.ckpt.tmp, flushed to disk, then
-renamed onto <output>.ckpt, so a checkpoint is either the previous one or the new one, never a
-torn file. A SHA-256 over every dataset guards against damage, and the hash of the run's config
-(without the keys that may change between sessions) against resuming a different run.
+Written to <path>.tmp, flushed to disk, then renamed onto <path>. A SHA-256 over every dataset
+guards against damage; the model's name and a hash of the run's config (computed by the driver,
+src.sampling.driver.checkpointing) guard against resuming a different run.
 """
 
 from __future__ import annotations
@@ -16,27 +16,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from src.config import Config
-
 FORMAT = "spinml-checkpoint"
-# keys a user may change when resuming: where the file goes is fixed by --resume itself, and the
-# checkpoint interval and backend do not change the Markov chains
-MUTABLE_KEYS = ("checkpoint", "backend")
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used; one-line message."""
-
-
-def checkpoint_path(output: Path) -> Path:
-    return output.with_name(output.name + ".ckpt")
-
-
-def config_hash(config: Config) -> str:
-    d = config.model_dump(mode="json")
-    for k in MUTABLE_KEYS:
-        d.pop(k, None)
-    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
 
 
 def _checksum(arrays: dict) -> str:
@@ -49,8 +33,8 @@ def _checksum(arrays: dict) -> str:
     return h.hexdigest()
 
 
-def save(path: Path, config: Config, arrays: dict, meta: dict) -> None:
-    """arrays: name -> numpy array; meta: JSON-able run position (measurement index, ...)."""
+def save(path: Path, arrays: dict, meta: dict, *, model: str, config_hash: str) -> None:
+    """arrays: name -> numpy array; meta: JSON-able record (the run's position, ...)."""
     tmp = path.with_name(path.name + ".tmp")
     with h5py.File(tmp, "w") as f:
         for name, a in arrays.items():
@@ -58,8 +42,8 @@ def save(path: Path, config: Config, arrays: dict, meta: dict) -> None:
         f.attrs.update(
             {
                 "format": FORMAT,
-                "config_hash": config_hash(config),
-                "model": config.model.name,
+                "config_hash": config_hash,
+                "model": model,
                 "meta": json.dumps(meta),
                 "checksum": _checksum(arrays),
             }
@@ -69,8 +53,9 @@ def save(path: Path, config: Config, arrays: dict, meta: dict) -> None:
     os.replace(tmp, path)
 
 
-def load(path: Path, config: Config) -> tuple[dict, dict]:
-    """(arrays, meta) of a checkpoint that belongs to this config; CheckpointError otherwise."""
+def load(path: Path, *, model: str, config_hash: str, mismatch: str) -> tuple[dict, dict]:
+    """(arrays, meta) of a checkpoint of this model and config; CheckpointError otherwise, with
+    `mismatch` saying what may differ when the config's hash does."""
     try:
         f = h5py.File(path, "r")
     except OSError:
@@ -78,16 +63,12 @@ def load(path: Path, config: Config) -> tuple[dict, dict]:
     with f:
         if f.attrs.get("format") != FORMAT:
             raise CheckpointError(f"checkpoint {path}: not a {FORMAT} file")
-        if f.attrs["model"] != config.model.name:
+        if f.attrs["model"] != model:
             raise CheckpointError(
-                f"checkpoint {path}: holds the {f.attrs['model']} model, the config the "
-                f"{config.model.name} model"
+                f"checkpoint {path}: holds the {f.attrs['model']} model, the config the {model} model"
             )
-        if f.attrs["config_hash"] != config_hash(config):
-            raise CheckpointError(
-                f"checkpoint {path}: written for a different config (only "
-                f"{', '.join(MUTABLE_KEYS)} may change on --resume)"
-            )
+        if f.attrs["config_hash"] != config_hash:
+            raise CheckpointError(f"checkpoint {path}: {mismatch}")
         arrays = {}
         f.visititems(
             lambda name, obj: arrays.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None

@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import yaml
 
-from src.models.spec import ModelSpec
+from src.models import Model, from_attributes
 from src.storage.schema import FORMAT
 
 
@@ -54,11 +54,8 @@ class RunFile:
         return yaml.safe_load(self.f.attrs["config"])
 
     @property
-    def model(self) -> ModelSpec:
-        a = self.f.attrs
-        return ModelSpec(
-            str(a["model"]), int(a["L"]), q=int(a["q"]), J=float(a["J"]), Jz=float(a.get("Jz", 0.0))
-        )
+    def model(self) -> Model:
+        return from_attributes(self.f.attrs)
 
     def require_model(self, name: str) -> None:
         if self.model.name != name:

@@ -21,7 +21,13 @@ import h5py
 import numpy as np
 
 from src.parallel.mpi import World, split
-from src.storage.schema import FORMAT, FORMAT_VERSION, OBSERVABLE_DOCS, REPRESENTATION_DOCS, SUMMARY_DOCS
+from src.storage.schema import (
+    FORMAT,
+    FORMAT_VERSION,
+    SUMMARY_DOCS,
+    observable_attributes,
+    representation_description,
+)
 
 
 class OutputError(RuntimeError):
@@ -47,7 +53,7 @@ def check_output(path: Path, overwrite: bool) -> None:
 
 
 @dataclass(frozen=True)
-class Layout:
+class RunLayout:
     temperatures: np.ndarray
     n_replicas: int
     n_measurements: int  # per replica set
@@ -100,7 +106,7 @@ def _gathered(parts: list, order: np.ndarray) -> np.ndarray:
 
 class RunWriter:
     def __init__(
-        self, path: Path, world: World, layout: Layout, attrs: dict | None = None, resume: bool = False
+        self, path: Path, world: World, layout: RunLayout, attrs: dict | None = None, resume: bool = False
     ):
         self.path = Path(path)
         self.partial = partial_path(self.path)
@@ -134,8 +140,10 @@ class RunWriter:
         t = f.create_dataset("temperatures", data=np.asarray(lay.temperatures, dtype=np.float64))
         t.attrs["description"] = "temperature T = 1/beta of each row (k_B = 1, units of J)"
         for name in lay.observables:
-            text, unit = OBSERVABLE_DOCS[name]
-            self.create_series("observables", name, np.float64, text).attrs["units"] = unit
+            docs = observable_attributes(name)
+            self.create_series("observables", name, np.float64, docs["description"]).attrs["units"] = docs[
+                "units"
+            ]
         snaps = f.create_group("snapshots")
         snaps.attrs["distance"] = lay.distance
         n_snap = lay.n_replicas * lay.n_snapshots
@@ -148,7 +156,9 @@ class RunWriter:
                 dcpl=_preallocated(),
             )
             axes = "temperature, replica * snapshot, " + ("channel, y, x" if len(shape) == 3 else "y, x")
-            d.attrs.update({"description": REPRESENTATION_DOCS[name], "axes": axes, "distance": lay.distance})
+            d.attrs.update(
+                {"description": representation_description(name), "axes": axes, "distance": lay.distance}
+            )
 
     def create_series(self, group: str, name: str, dtype, description: str):
         """An (n_T, n_replicas * n_measurements) dataset like the observables (write_block fills it)."""

@@ -1,1 +1,0 @@
-"""Graph representations: Fortuin-Kasteleyn graphs and the configurations derived from them."""
