@@ -96,6 +96,13 @@ def u64_to_uniform(u):
 
 
 @nb.njit(inline="always")
+def site_of(u, n):
+    """A uniform index in [0, n) (a site) from the top 53 bits of a draw (non-uniformity below
+    n * 2**-53)."""
+    return min(np.int64(u64_to_uniform(u) * n), n - 1)
+
+
+@nb.njit(inline="always")
 def below(s, n):
     """An integer in [0, n) (n small; the bias of the multiply-shift is below 2**-32)."""
     return np.int64(((next_u64(s) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))

@@ -179,6 +179,39 @@ def sw_discrete(state, betas, bond_coupling, J, q, mode, rng, bonds, labels, axe
             )
 
 
+@nb.njit(inline="always")
+def embedded_graph(proj, parent, bx, by, k, L, s0, s1, s2, s3):
+    """The embedded-cluster graph of one chain from the projections proj[i] = r.s_i of its spins on
+    the axis r: neighbours with (r.s_i)(r.s_j) > 0 bond with p = 1 - exp(-k (r.s_i)(r.s_j)),
+    k = 2 beta J, written to bx, by and merged in the union-find forest `parent` as they are drawn
+    (steps 1-2 of the module docstring, with a full draw per bond). Returns the advanced stream."""
+    for x in range(L):
+        parent[x] = x
+    for y in range(L):
+        row = y * L
+        last = y + 1 == L
+        down_row = 0 if last else row + L
+        for x in range(L):
+            i = row + x
+            right = i + 1 if x + 1 < L else row
+            down = down_row + x
+            p_i = proj[i]
+            b_x = False
+            pp = p_i * proj[right]
+            if pp > 0.0:
+                u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+                b_x = u64_to_uniform(u) < 1.0 - np.exp(-k * pp)
+            b_y = False
+            pp = p_i * proj[down]
+            if pp > 0.0:
+                u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+                b_y = u64_to_uniform(u) < 1.0 - np.exp(-k * pp)
+            bx[i] = b_x
+            by[i] = b_y
+            merge_site(parent, i, right, down, b_x, b_y, last)
+    return s0, s1, s2, s3
+
+
 @nb.njit(cache=True)
 def sw_xy(state, betas, J, rng, bonds, labels, axes, n_sweeps, apply):
     """Swendsen-Wang with embedded clusters for the XY model: a uniform random axis
@@ -203,30 +236,7 @@ def sw_xy(state, betas, J, rng, bonds, labels, axes, n_sweeps, apply):
             axes[r] = phi
             for i in range(n):
                 proj[i] = np.cos(st[i] - phi)
-            for x in range(L):
-                parent[x] = x
-            for y in range(L):
-                row = y * L
-                last = y + 1 == L
-                down_row = 0 if last else row + L
-                for x in range(L):
-                    i = row + x
-                    right = i + 1 if x + 1 < L else row
-                    down = down_row + x
-                    p_i = proj[i]
-                    b_x = False
-                    pp = p_i * proj[right]
-                    if pp > 0.0:
-                        u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
-                        b_x = u64_to_uniform(u) < 1.0 - np.exp(-k * pp)
-                    b_y = False
-                    pp = p_i * proj[down]
-                    if pp > 0.0:
-                        u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
-                        b_y = u64_to_uniform(u) < 1.0 - np.exp(-k * pp)
-                    bx[i] = b_x
-                    by[i] = b_y
-                    merge_site(parent, i, right, down, b_x, b_y, last)
+            s0, s1, s2, s3 = embedded_graph(proj, parent, bx, by, k, L, s0, s1, s2, s3)
             if apply:
                 s0, s1, s2, s3 = random_bits(bits, s0, s1, s2, s3)
                 for i in range(n):

@@ -12,7 +12,7 @@ from src.sampling.streams import LOW32, below32, load, step, store, threshold32,
 
 
 @nb.njit(inline="always")
-def _around(y, x, L):
+def around(y, x, L):
     """Flat indices of (y, x) and of its right, down, left and up neighbours."""
     row = y * L
     i = row + x
@@ -132,7 +132,7 @@ def metropolis_discrete(state, betas, J, q, pair, integer_levels, rng, n_sweeps)
 
 @nb.njit(inline="always")
 def _local_field(st, y, x, L):
-    i, right, down, left, up = _around(y, x, L)
+    i, right, down, left, up = around(y, x, L)
     hx = np.cos(st[right]) + np.cos(st[down]) + np.cos(st[left]) + np.cos(st[up])
     hy = np.sin(st[right]) + np.sin(st[down]) + np.sin(st[left]) + np.sin(st[up])
     return i, hx, hy
@@ -201,7 +201,7 @@ def total_energies(state, J, pair):
         g = 0.0
         for y in range(L):
             for x in range(L):
-                i, right, down, _, _ = _around(y, x, L)
+                i, right, down, _, _ = around(y, x, L)
                 a = np.int64(st[i]) * q
                 g += flat[a + st[right]] + flat[a + st[down]]
         out[r] = -J * g
@@ -219,7 +219,7 @@ def total_energies_xy(state, J):
         g = 0.0
         for y in range(L):
             for x in range(L):
-                i, right, down, _, _ = _around(y, x, L)
+                i, right, down, _, _ = around(y, x, L)
                 g += np.cos(st[i] - st[right]) + np.cos(st[i] - st[down])
         out[r] = -J * g
     return out

@@ -19,16 +19,10 @@ on its stack the site index and its x coordinate, from which the neighbours foll
 import numba as nb
 import numpy as np
 
-from src.sampling.streams import LOW32, below32, load, step, store, threshold32, u64_to_uniform
+from src.sampling.streams import LOW32, below32, load, site_of, step, store, threshold32, u64_to_uniform
 from src.sampling.updates.cpu_clusters import RECOLOUR, clock_axis_tables32
 
 _SHIFT = np.uint64(32)
-
-
-@nb.njit(inline="always")
-def _site(u, n):
-    """A uniform site in [0, n) from the top 53 bits of a draw (non-uniformity below n * 2**-53)."""
-    return min(np.int64(u64_to_uniform(u) * n), n - 1)
 
 
 @nb.njit(inline="always")
@@ -119,7 +113,7 @@ def wolff_discrete(state, betas, bond_coupling, J, q, mode, rng, n_clusters):
         total = 0
         for _ in range(n_clusters[r]):
             u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
-            seed = _site(u, n)
+            seed = site_of(u, n)
             u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
             old = st[seed]
             if potts:
@@ -160,7 +154,7 @@ def wolff_xy(state, nbr, betas, J, rng, n_clusters):
             u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
             phi = two_pi * u64_to_uniform(u)
             u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
-            seed = _site(u, n)
+            seed = site_of(u, n)
             st[seed] = (np.pi + 2.0 * phi - st[seed]) % two_pi
             stamp[seed] = cluster_id
             stack[0] = seed
