@@ -5,7 +5,7 @@ here and its name in the import list below. Everything else (configs, files, bac
 analyses) asks the model, see docs/models.md.
 """
 
-from src.models import clock, ising, potts, quantum_xy, xy  # noqa: F401  (registers the models)
+from src.models import clock, heisenberg, ising, potts, quantum_xy, xy  # noqa: F401  (registers the models)
 from src.models.base import REGISTRY, Model
 
 MODEL_NAMES = tuple(REGISTRY)
