@@ -36,7 +36,6 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from src.analysis.references import LITERATURE_TC  # noqa: E402
 
 from bench.run import machine  # noqa: E402
 from src.learning.rg.generation import SITES_PER_BATCH  # noqa: E402
@@ -58,8 +57,8 @@ HEADER = ["network", "device", "threads", "batch", "configs/s", "ms/config", "si
 
 def start_labels(model: str, q: int, L: int, n: int, target: str) -> np.ndarray:
     """Labels (n, L, L) of n Swendsen-Wang snapshots at T_c: spins, or cluster labels of the bonds."""
-    Tc = LITERATURE_TC[(model, q)]
-    sampler = Sampler(make_model(model, L, q=q), "sw", [Tc] * n, seed=1)
+    lattice = make_model(model, L, q=q)
+    sampler = Sampler(lattice, "sw", [lattice.literature_tc] * n, seed=1)
     sampler.sweep(100)
     snap = sampler.snapshot([target], L // 2)[target]
     return labels_of(snap, {"target": target})
