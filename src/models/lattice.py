@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from src.models.base import Model
+from src.sampling.backends.array import ArrayBackend
+from src.sampling.backends.cpu import CpuBackend
 from src.sampling.graph import Graph
 from src.sampling.graph.configurations import resolve_distance
 from src.sampling.representations import REPRESENTATIONS, unknown
@@ -39,9 +41,10 @@ class LatticeModel(Model):
         return f"{reason}, not {cls.name}" if key == "Jz" and reason else reason
 
     def backend(self, kind, update, betas, seed, replica_ids, **options):
-        from src.sampling.backends.lattice import lattice_backend
-
-        return lattice_backend(kind, self, update, betas, seed, replica_ids, **options)
+        """kind: cpu (numba), gpu (array kernels on CuPy), array (the same array kernels on NumPy)."""
+        if kind == "cpu":
+            return CpuBackend(self, update, betas, seed, replica_ids, **options)
+        return ArrayBackend(self, update, betas, seed, replica_ids, device=(kind == "gpu"), **options)
 
     def lattice(self, state):
         """A batch (R, N, ...) viewed as (R, ..., L, L): the components of vector spins before the

@@ -18,17 +18,6 @@ from src.sampling.updates.wolff_tuning import WolffClustersPerSweep
 UPDATES = ("sw", "wolff", "metropolis")  # the updates these backends implement
 
 
-def lattice_backend(kind: str, model, update: str, betas, seed: int, replica_ids, **options):
-    """kind: cpu (numba), gpu (array kernels on CuPy), array (the same array kernels on NumPy)."""
-    if kind == "cpu":
-        from src.sampling.backends.cpu import CpuBackend
-
-        return CpuBackend(model, update, betas, seed, replica_ids, **options)
-    from src.sampling.backends.array import ArrayBackend
-
-    return ArrayBackend(model, update, betas, seed, replica_ids, device=(kind == "gpu"), **options)
-
-
 class LatticeBackend(Backend):
     def __init__(self, model, update: str, replica_ids, overrelax: int, metropolis_window: float):
         if update not in UPDATES or update not in model.updates:
