@@ -20,6 +20,7 @@ from typing import ClassVar
 from src.models.base import Model
 from src.sampling.backends.array import ArrayBackend
 from src.sampling.backends.cpu import CpuBackend
+from src.sampling.backends.lattice import UPDATES
 from src.sampling.graph import Graph
 from src.sampling.graph.configurations import resolve_distance
 from src.sampling.representations import REPRESENTATIONS, unknown
@@ -29,7 +30,7 @@ COMMON_OBSERVABLES = ("energy", "m2", "m4", "m_abs", "corr_nn", "improved_nn")
 
 @dataclass(frozen=True)
 class LatticeModel(Model):
-    updates: ClassVar = ("sw", "wolff", "metropolis")
+    updates: ClassVar = UPDATES  # all that the lattice backends implement
     backends: ClassVar = ("cpu", "array", "gpu")
     representations: ClassVar = ("spin", "correlation", "fk_bonds", "improved")
     observable_names: ClassVar = COMMON_OBSERVABLES
