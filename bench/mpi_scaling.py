@@ -42,8 +42,8 @@ def run_case(ranks: int, L: int, per_rank: int, measure: int, exchange_every: in
     subprocess.run(cmd, cwd=ROOT, env=ENV, check=True, capture_output=True)
     with RunFile(out) as f:
         a = f.attrs
-        written = sum(f.snapshot_dataset(r).nbytes for r in f.representations)
-        written += sum(f.f["observables"][k].nbytes for k in f.observable_names)
+        written = sum(f.snapshot_array(r).nbytes for r in f.representations)
+        written += sum(f.observable(k).nbytes for k in f.observable_names)
     sweeps = n_T * (measure + 100)
     return {
         "every": exchange_every,

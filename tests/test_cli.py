@@ -64,6 +64,19 @@ def test_default_run_writes_a_readable_file(good_run):
             run.require_model("potts")
 
 
+def test_snapshot_array_reads_numpy_views(good_run):
+    with RunFile(good_run) as run:
+        whole = run.snapshots("improved")
+        a = run.snapshot_array("improved")
+        assert a.shape == whole.shape and a.dtype == whole.dtype and len(a) == 3
+        assert a.nbytes == whole.nbytes and 1 <= a.stored_together <= 8
+        for index in ((1, slice(2, 5)), ([0, 2], slice(3, None)), 2):
+            part = a[index]
+            assert type(part) is np.ndarray and np.array_equal(part, whole[index])
+        with pytest.raises(RunFileError, match="no representation 'nope'"):
+            run.snapshot_array("nope")
+
+
 def test_same_seed_same_file_contents(good_run, tmp_path):
     out = tmp_path / "again.h5"
     assert sample(*TINY, "--output", str(out)).returncode == 0

@@ -93,7 +93,7 @@ def datasets(path: Path) -> dict:
     """Every observable and snapshot dataset and the identifying attributes (no timing ones)."""
     with RunFile(path) as run:
         out = {f"observables/{n}": run.observable(n) for n in run.observable_names}
-        out.update({f"snapshots/{n}": run.snapshot_dataset(n)[...] for n in run.representations})
+        out.update({f"snapshots/{n}": run.snapshot_array(n)[...] for n in run.representations})
         out["temperatures"] = run.temperatures
         attrs = run.attrs
         out.update({f"attr {k}": attrs.get(k) for k in COMPARED_ATTRS})
@@ -298,7 +298,7 @@ def epochs_done(output: Path) -> list[int]:
 
 
 def test_train_job_trains_under_torchrun_and_leaves_the_models(slurm_cluster, train_data, tmp_path):  # noqa: F811
-    store = pytest.importorskip("src.learning.ml.store")
+    networks = pytest.importorskip("src.learning.ml.networks")
     out = tmp_path / "out"
     config = write_train_config(tmp_path / "t.yaml", train_data, out, network={"kind": "fcn", "hidden": 16})
     log = tmp_path / "train.log"
@@ -310,8 +310,8 @@ def test_train_job_trains_under_torchrun_and_leaves_the_models(slurm_cluster, tr
     assert info["JobState"] == "COMPLETED", f"{info}\n{job_log}"
     assert "on 2 process(es)" in job_log and "run complete" in job_log, job_log
     assert epochs_done(out) == [1, 2]
-    _, last = store.load_model(out / "last.pt")
-    _, best = store.load_model(out / "best.pt")
+    _, last = networks.load_model(out / "last.pt")
+    _, best = networks.load_model(out / "best.pt")
     assert last["epoch"] == 2 and last["network"]["kind"] == "fcn" and best["epoch"] in (1, 2)
 
 

@@ -28,12 +28,10 @@ from training_helpers import (  # noqa: F401 (single_process: an autouse fixture
 
 from src import signals
 from src.analyze import main as analyze
-from src.learning.ml.store import cpu_state_dict
 from src.learning.ml.trainer import Trainer, train
 from src.learning.rg import block_majority, cluster_labels, label_identity
 from src.learning.rg.config import SuperresConfig
 from src.learning.rg.superres import (
-    SUPERRES_FORMAT,
     generate,
     labels_of,
     load_superres,
@@ -43,6 +41,7 @@ from src.learning.rg.superres import (
 )
 from src.learning.rg.training import SuperResolutionTask
 from src.signals import Checkpointed
+from src.storage.networks import SUPERRES_FORMAT, cpu_state_dict
 from src.storage.reader import RunFile
 from src.train import load, main
 

@@ -30,12 +30,12 @@ from src.learning.ml.config import validate
 from src.learning.ml.dataset import SnapshotDataset, labelled_index
 from src.learning.ml.distributed import leave
 from src.learning.ml.encoding import encode
-from src.learning.ml.networks import PeriodicCNN
+from src.learning.ml.networks import PeriodicCNN, load_model
 from src.learning.ml.sources import read_sources
-from src.learning.ml.store import cpu_state_dict, load_model
 from src.learning.ml.trainer import Trainer, train
 from src.models import make_model
 from src.signals import Checkpointed
+from src.storage.networks import cpu_state_dict
 from src.storage.reader import RunFile
 from src.train import main
 

@@ -42,12 +42,12 @@ class ClassifyError(ValueError):
 
 def load_classifier(path, device: str = "cpu"):
     """(network in eval mode, its metadata)."""
-    from src.learning.ml.errors import TrainError
-    from src.learning.ml.store import load_model
+    from src.learning.ml.networks import load_model
+    from src.storage.networks import NetworkFileError
 
     try:
         return load_model(path, device)
-    except TrainError as err:
+    except NetworkFileError as err:
         raise ClassifyError(str(err)) from None
 
 
@@ -82,8 +82,8 @@ def check_fit(path, run: RunFile, meta: dict) -> None:
     model = run.model
     if not run.attrs.get("complete"):
         raise RunFileError(f"{path}: the run is not complete")
-    dataset = run.snapshot_dataset(representation)  # raises when the file lacks it
-    if dataset.shape[1] == 0:
+    snapshots = run.snapshot_array(representation)  # raises when the file lacks it
+    if snapshots.shape[1] == 0:
         raise RunFileError(f"{path}: holds no snapshots")
     if channels(model, representation) != spec["in_channels"]:
         raise RunFileError(
@@ -96,16 +96,17 @@ def check_fit(path, run: RunFile, meta: dict) -> None:
         )
 
 
-def snapshot_outputs(network, dataset, model: Model, representation: str, k: int, device="cpu"):
-    """Probability of class k for every snapshot, (n_T, n_snapshots) float64, read in batches."""
+def snapshot_outputs(network, snapshots, model: Model, representation: str, k: int, device="cpu"):
+    """Probability of class k for every snapshot of `snapshots` (a SnapshotArray, or an array of the
+    same shape), (n_T, n_snapshots) float64, read in batches."""
     import torch
 
-    n_T, n_snapshots = dataset.shape[:2]
+    n_T, n_snapshots = snapshots.shape[:2]
     out = np.empty((n_T, n_snapshots))
     with torch.no_grad():
         for t in range(n_T):
             for start in range(0, n_snapshots, BATCH):
-                x = torch.from_numpy(encode(dataset[t, start : start + BATCH], model, representation))
+                x = torch.from_numpy(encode(snapshots[t, start : start + BATCH], model, representation))
                 logits = network(x.to(device))
                 out[t, start : start + BATCH] = torch.softmax(logits, dim=1)[:, k].double().cpu().numpy()
     return out
@@ -132,7 +133,7 @@ def classify_file(path, network, meta: dict, k: int, device="cpu") -> dict:
         model = run.model
         T = run.temperatures
         p = snapshot_outputs(
-            network, run.snapshot_dataset(meta["representation"]), model, meta["representation"], k, device
+            network, run.snapshot_array(meta["representation"]), model, meta["representation"], k, device
         )
     order = np.argsort(T)
     output, error = block_bootstrap(p[order])

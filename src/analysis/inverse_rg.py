@@ -89,7 +89,7 @@ class Comparison:
 
 def improved_half(run: RunFile) -> tuple[np.ndarray, np.ndarray]:
     """Mean `improved` at r = L/2 per temperature, jackknife over the snapshots (streamed)."""
-    data = run.snapshot_dataset("improved")
+    data = run.snapshot_array("improved")
     half = run.model.L // 2
     if run.distance != half:
         raise RunFileError(

@@ -1,4 +1,6 @@
-"""The reader API for run files: the only place outside the writer that knows the layout."""
+"""The reader API for run files: the only place outside the writer that knows the layout. Readers get
+numpy arrays and plain data, and SnapshotArray views for streaming reads of the snapshots, never
+h5py objects."""
 
 from __future__ import annotations
 
@@ -14,6 +16,40 @@ from src.storage.schema import FORMAT
 
 class RunFileError(ValueError):
     """A file that is not a usable run file for what was asked; one-line message."""
+
+
+class SnapshotArray:
+    """A read-only view of the (n_T, n_snapshots, ...) snapshots of one representation in an open
+    run file: indexing reads from the file and returns numpy arrays, e.g. a[t], a[t, start:stop],
+    a[rows, start:stop] (rows: increasing temperature indices). Valid while its RunFile is open."""
+
+    def __init__(self, dataset):
+        self._dataset = dataset
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._dataset.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dataset.dtype
+
+    @property
+    def nbytes(self) -> int:
+        return self._dataset.nbytes
+
+    @property
+    def stored_together(self) -> int:
+        """How many consecutive snapshots of one temperature the file stores together (one HDF5
+        chunk): reading any of them reads them all, so reads of whole blocks of them cost least."""
+        chunks = self._dataset.chunks
+        return chunks[1] if chunks else self.shape[1]
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index) -> np.ndarray:
+        return np.asarray(self._dataset[index])
 
 
 class RunFile:
@@ -84,15 +120,15 @@ class RunFile:
     def distance(self) -> int:
         return int(self.f["snapshots"].attrs["distance"])
 
-    def snapshot_dataset(self, name: str) -> h5py.Dataset:
-        """The (n_T, n_snapshots, ...) dataset itself, for streaming reads."""
+    def snapshot_array(self, name: str) -> SnapshotArray:
+        """The (n_T, n_snapshots, ...) snapshots of representation `name`, read as they are indexed."""
         if name not in self.f["snapshots"]:
             have = ", ".join(self.representations) or "none"
             raise RunFileError(f"{self.path}: no representation {name!r} (has: {have})")
-        return self.f["snapshots"][name]
+        return SnapshotArray(self.f["snapshots"][name])
 
     def snapshots(self, name: str, temperature_index: int | None = None) -> np.ndarray:
-        d = self.snapshot_dataset(name)
+        d = self.snapshot_array(name)
         return d[:] if temperature_index is None else d[temperature_index]
 
     @property

@@ -13,8 +13,8 @@ from src.learning.ml.encoding import channels, describe
 from src.learning.ml.errors import TrainError
 from src.learning.ml.networks import build_network, network_spec
 from src.learning.ml.sources import read_sources
-from src.learning.ml.store import save_model
 from src.learning.ml.task import Task
+from src.storage.networks import save_model
 
 
 class Classification(Task):

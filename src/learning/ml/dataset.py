@@ -19,7 +19,7 @@ from src.learning.ml.config import LabelsConfig
 from src.learning.ml.encoding import encode
 from src.learning.ml.errors import TrainError
 from src.learning.ml.sources import Source
-from src.storage.reader import RunFile
+from src.storage.reader import RunFile, SnapshotArray
 
 MAX_GAP = 16  # snapshots skipped inside one read rather than starting another
 
@@ -100,21 +100,21 @@ class SnapshotDataset(torch.utils.data.Dataset):
 
     def __init__(self, sources: list[Source], representation: str, index: SnapshotIndex):
         self.sources, self.representation, self.index = sources, representation, index
-        self._datasets, self._pid = {}, None
+        self._arrays, self._pid = {}, None
 
     def __len__(self) -> int:
         return len(self.index)
 
     def __getstate__(self):  # open files do not travel to spawned workers; each opens its own
-        return {**self.__dict__, "_datasets": {}, "_pid": None}
+        return {**self.__dict__, "_arrays": {}, "_pid": None}
 
-    def _dataset(self, f: int):
+    def _snapshots(self, f: int) -> SnapshotArray:
         if self._pid != os.getpid():  # a forked worker: the parent's handles are not ours to use
-            self._datasets, self._pid = {}, os.getpid()
-        if f not in self._datasets:
-            run = RunFile(self.sources[f].path)  # kept with its dataset: closing it would close both
-            self._datasets[f] = (run, run.snapshot_dataset(self.representation))
-        return self._datasets[f][1]
+            self._arrays, self._pid = {}, os.getpid()
+        if f not in self._arrays:
+            run = RunFile(self.sources[f].path)  # kept with its array: closing it would close both
+            self._arrays[f] = (run, run.snapshot_array(self.representation))
+        return self._arrays[f][1]
 
     def pairs(self, stored: np.ndarray, source: Source, labels: np.ndarray):
         """(network input, target) tensors of snapshots as stored in one file, with their labels."""
@@ -132,7 +132,7 @@ class SnapshotDataset(torch.utils.data.Dataset):
         parts = []
         for start, stop in zip(starts, np.r_[starts[1:], len(ix)]):
             f, t, snaps = ix.file[start], ix.temperature[start], ix.snapshot[start:stop]
-            block = self._dataset(f)[t, snaps[0] : snaps[-1] + 1]
+            block = self._snapshots(f)[t, snaps[0] : snaps[-1] + 1]
             parts.append(self.pairs(block[snaps - snaps[0]], self.sources[f], ix.label[start:stop]))
         asked = torch.from_numpy(np.argsort(order))  # from sorted positions back to the order asked for
         x, y = (torch.cat(p)[asked] for p in zip(*parts))

@@ -1,6 +1,7 @@
 """The errors that stop a training run before it starts, each with a one-line message."""
 
 from src.configuration import ConfigError
+from src.storage.networks import NetworkFileError
 from src.storage.reader import RunFileError
 
 
@@ -14,4 +15,4 @@ class RankError(TrainError):
 
 
 # bad input: reported as one line with exit status 2, no traceback
-USER_ERRORS = (ConfigError, RunFileError, TrainError)
+USER_ERRORS = (ConfigError, RunFileError, NetworkFileError, TrainError)

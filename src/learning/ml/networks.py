@@ -8,12 +8,18 @@
   the output is exactly invariant under translations and one network applies to any L.
 
 A network is built from a spec: plain data (kind, in_channels, n_classes, L, and the settings of
-its kind), which the model files store so that a network can be rebuilt without the config.
+its kind), which the model files store so that a network can be rebuilt without the config
+(load_model; the files themselves are src.storage.networks).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import torch
 from torch import nn
+
+from src.storage.networks import read_model
 
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
 
@@ -62,3 +68,12 @@ def build_network(spec: dict) -> nn.Module:
     if spec["kind"] == "fcn":
         return FullyConnected(c, spec["L"], k, spec["hidden"], act)
     return PeriodicCNN(c, k, spec["channels"], spec["kernel"], act)
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
+    """A trained network of a model file, in eval mode on `device`, and its metadata (see
+    src.storage.networks.read_model); NetworkFileError when the file is not a model file."""
+    state_dict, meta = read_model(path, device)
+    network = build_network(meta["network"])
+    network.load_state_dict(state_dict)
+    return network.to(device).eval(), meta

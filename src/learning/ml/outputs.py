@@ -2,7 +2,7 @@
 
 config.yaml     the validated config of the run
 metrics.csv     one row per epoch (METRIC_COLUMNS)
-best.pt         the network with the lowest validation loss so far (see store.load_model)
+best.pt         the network with the lowest validation loss so far (see networks.load_model)
 last.pt         the network after the last finished epoch
 checkpoint.pt   everything needed to continue the run (--resume)
 """

@@ -23,7 +23,7 @@ class Source:
     model: Model
     temperatures: np.ndarray
     n_snapshots: int  # per temperature
-    chunk: int  # snapshots per HDF5 chunk (consecutive, one temperature)
+    chunk: int  # consecutive snapshots of one temperature stored together (SnapshotArray.stored_together)
     distance: int
     provenance: dict  # plain data, for the metadata of a trained network
 
@@ -37,7 +37,7 @@ def read_source(path: str, representation: str) -> Source:
     with RunFile(path) as run:
         if not run.attrs.get("complete"):
             raise RunFileError(f"{path}: the run is not complete")
-        dataset = run.snapshot_dataset(representation)
+        snapshots = run.snapshot_array(representation)
         model, attrs = run.model, run.attrs
         provenance = {
             "path": str(Path(path).resolve()),
@@ -51,8 +51,8 @@ def read_source(path: str, representation: str) -> Source:
             path=path,
             model=model,
             temperatures=run.temperatures,
-            n_snapshots=dataset.shape[1],
-            chunk=dataset.chunks[1] if dataset.chunks else dataset.shape[1],
+            n_snapshots=snapshots.shape[1],
+            chunk=snapshots.stored_together,
             distance=run.distance,
             provenance=provenance,
         )

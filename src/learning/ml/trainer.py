@@ -28,12 +28,10 @@ from src.learning.ml.config import RunConfig
 from src.learning.ml.dataset import SnapshotIndex
 from src.learning.ml.distributed import Dist, agree, setup, teardown
 from src.learning.ml.errors import USER_ERRORS, TrainError
-from src.learning.ml.store import atomic_save, cpu_state_dict, read
 from src.learning.ml.task import Task
 from src.progress import progress
 from src.provenance import provenance
-
-CHECKPOINT_FORMAT = "spinml-train-checkpoint"
+from src.storage.networks import cpu_state_dict, read_checkpoint, save_checkpoint
 
 
 def amp_dtype(choice: str, device: torch.device) -> torch.dtype | None:
@@ -119,9 +117,7 @@ class Trainer:
         return [{k: v for k, v in s.provenance.items() if k != "path"} for s in self.task.sources]
 
     def _restore(self, path: Path) -> None:
-        ck = read(path, self.d.device)
-        if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
-            raise TrainError(f"checkpoint {path}: not a training checkpoint")
+        ck = read_checkpoint(path, self.d.device)
         if ck["config_hash"] != self.config.resume_hash():
             raise TrainError(
                 f"checkpoint {path}: belongs to another config (only data.workers and training.epochs "
@@ -145,7 +141,6 @@ class Trainer:
         if not self.d.root:
             return
         state = {
-            "format": CHECKPOINT_FORMAT,
             "config_hash": self.config.resume_hash(),
             "data": self._data_identity(),
             "model": cpu_state_dict(self.network),
@@ -158,7 +153,7 @@ class Trainer:
             "best_val_loss": self.best_val_loss,
             "history": self.history,
         }
-        atomic_save(state, self.out / outputs.CHECKPOINT)
+        save_checkpoint(self.out / outputs.CHECKPOINT, state)
 
     @cached_property
     def _meta(self) -> dict:

@@ -3,7 +3,8 @@
 - clusters: Fortuin-Kasteleyn cluster labels from `fk_bonds` (periodic connected components).
 - blocking: majority rule for spins and block-cluster rule for cluster labels, and the coarse
   `improved` configuration, delta between the cluster labels of two blocks.
-- runfile: the transformation applied to the snapshots of a run file, written to a coarse file.
+- runfile: the transformation applied to the snapshots of a run file, written to a coarse file
+  (the coarse file format, COARSE_FORMAT, is src.storage.coarse).
 - superres: the inverse step, a network from L/2 to L configurations (sampled, never rounded).
 - config, training: its training from a config (`task: superres`) with the shared DDP run.
 - generation: configurations it generates, L -> 2L -> ..., written as run files.
@@ -11,6 +12,7 @@ The definitions, the measured flow T -> T' and the super-resolution keys and fil
 """
 
 from src.sampling.graph.labelling import cluster_labels
+from src.storage.coarse import COARSE_FORMAT
 
 from .blocking import (
     BLOCK,
@@ -20,7 +22,7 @@ from .blocking import (
     coarse_size,
     label_identity,
 )
-from .runfile import COARSE_FORMAT, block_run_file, coarse_representations
+from .runfile import block_run_file, coarse_representations
 
 __all__ = [
     "BLOCK",

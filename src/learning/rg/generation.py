@@ -23,7 +23,6 @@ import numpy as np
 import torch
 import yaml
 
-from src.learning.ml.errors import TrainError
 from src.learning.ml.sources import read_source
 from src.models import Model
 from src.parallel.mpi import World
@@ -32,6 +31,7 @@ from src.provenance import now, provenance
 from src.sampling.graph import Graph
 from src.sampling.graph.labelling import cluster_labels
 from src.stats.derived import summarize
+from src.storage.networks import NetworkFileError
 from src.storage.reader import RunFile, RunFileError
 from src.storage.writer import OutputError, RunLayout, RunWriter, check_output
 
@@ -49,7 +49,7 @@ class GenerationError(ValueError):
     """Generation settings that do not fit the network or the source; one-line message."""
 
 
-USER_ERRORS = (GenerationError, RunFileError, TrainError, OutputError)
+USER_ERRORS = (GenerationError, RunFileError, NetworkFileError, OutputError)
 
 
 def file_sha256(path: Path) -> str:
@@ -185,13 +185,13 @@ def generate_files(
 
 
 def _start(run: RunFile, spec: dict, temperatures, n: int | None, block: bool):
-    """(the source's dataset of the network's target, its rows at `temperatures`, n, the start's L),
+    """(the source's SnapshotArray of the network's target, its rows at `temperatures`, n, the start's L),
     or a one-line error when they do not fit the network."""
     model = run.model
     if (model.name, model.attributes()["q"]) != (spec["model"], spec["q"]):
         trained = f"{spec['model']} q={spec['q']}"
         raise RunFileError(f"{run.path}: holds the {model.label} model, the network was trained on {trained}")
-    stored = run.snapshot_dataset(spec["target"])
+    stored = run.snapshot_array(spec["target"])
     [rows], missing = select_temperatures([run.temperatures], temperatures)
     if missing:
         raise GenerationError(

@@ -1,9 +1,7 @@
 """The block transformations applied to the snapshots of a run file, written to a coarse file.
 
-Coarse file layout (HDF5, documented in docs/rg.md): root attributes `format` = "spinml-coarse",
-`source` (the run file), `model`, `q`, `J`, `L` (coarse), `L_fine`, `block_size`, `distance`
-(the coarse r' of `improved`); `/temperatures` (n_T,); `/snapshots/<name>` (n_T, n_snapshots, ...)
-with the run file's dtypes, where row [t, n] is the transform of the run file's snapshot [t, n].
+What is computed lives here; the coarse file itself (its layout, the .partial file renamed when
+complete, never overwriting) is src.storage.coarse, documented in docs/rg.md.
 """
 
 from __future__ import annotations
@@ -11,14 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import h5py
-
 from src.sampling.graph.configurations import resolve_distance
+from src.storage.coarse import CoarseWriter, check_target
 from src.storage.reader import RunFile, RunFileError
 
 from .blocking import BLOCK, block_majority, coarse_improved, coarse_size
 
-COARSE_FORMAT = "spinml-coarse"
 # the fine representation each coarse one is computed from
 SOURCE = {"spin": "spin", "improved": "fk_bonds"}
 
@@ -46,10 +42,7 @@ def block_run_file(source, target, names=("spin", "improved"), distance="half", 
     system). Reads one temperature and `chunk` snapshots at a time. The file is written as
     <target>.partial and renamed when complete; an existing target is never overwritten.
     """
-    target = Path(target)
-    if target.exists():
-        raise FileExistsError(f"{target} exists")
-    partial = target.with_name(target.name + ".partial")
+    target = check_target(target)
     with RunFile(source) as run:
         model = run.model
         if not model.fortuin_kasteleyn:
@@ -57,35 +50,26 @@ def block_run_file(source, target, names=("spin", "improved"), distance="half", 
                 f"{run.path}: holds the {model.name} model; blocking is defined for models of "
                 "Fortuin-Kasteleyn clusters (ising, potts)"
             )
-        fine = {name: run.snapshot_dataset(_source(name)) for name in names}
+        fine = {name: run.snapshot_array(_source(name)) for name in names}
         L = coarse_size(model.L)
         coarse = replace(model, L=L)
         r = resolve_distance(distance, L)
-        with h5py.File(partial, "w") as out:
-            out.attrs.update(
-                format=COARSE_FORMAT,
-                source=str(run.path),
-                model=model.name,
-                q=model.q,
-                J=model.J,
-                L=L,
-                L_fine=model.L,
-                block_size=BLOCK,
-                distance=r,
-            )
-            out["temperatures"] = run.temperatures
+        attrs = {
+            "source": str(run.path),
+            "model": model.name,
+            "q": model.q,
+            "J": model.J,
+            "L": L,
+            "L_fine": model.L,
+            "block_size": BLOCK,
+            "distance": r,
+        }
+        with CoarseWriter(target, attrs, run.temperatures) as out:
             for name, src in fine.items():
                 n_T, n_snap = src.shape[:2]
-                shape = (n_T, n_snap) + coarse.snapshot_shape(name)
-                dst = out.create_dataset(
-                    f"snapshots/{name}",
-                    shape=shape,
-                    dtype=model.stored_dtype(name),
-                    chunks=(1, max(1, min(chunk, n_snap))) + shape[2:],
-                )
+                out.create(name, (n_T, n_snap) + coarse.snapshot_shape(name), model.stored_dtype(name), chunk)
                 for t in range(n_T):
                     for start in range(0, n_snap, chunk):
                         part = {SOURCE[name]: src[t, start : start + chunk]}
-                        dst[t, start : start + chunk] = coarse_representations(part, [name], r)[name]
-    partial.rename(target)
+                        out.write(name, t, start, coarse_representations(part, [name], r)[name])
     return target

@@ -29,22 +29,19 @@ src.learning.rg.generation.
 from __future__ import annotations
 
 from itertools import permutations
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from src.learning.ml.errors import TrainError
 from src.learning.ml.networks import ACTIVATIONS
-from src.learning.ml.store import atomic_save, read
 from src.models import make_model, model_class
 from src.sampling.graph.labelling import cluster_labels
+from src.storage import networks as network_files
 
 from .blocking import BLOCK, block_majority, label_identity
 
-SUPERRES_FORMAT = "spinml-superres"
 TARGETS = ("spin", "fk_bonds")
 
 
@@ -241,18 +238,14 @@ def agreement(logits: torch.Tensor, targets: torch.Tensor, spec: dict) -> torch.
 
 
 def save_superres(path, network: SuperResolution, meta: dict | None = None) -> None:
-    """Tensors and plain data only (loadable with weights_only=True); meta: plain data."""
-    state = {k: v.detach().cpu() for k, v in network.state_dict().items()}
-    atomic_save(
-        {"format": SUPERRES_FORMAT, "spec": network.spec, "state_dict": state, "meta": meta or {}}, Path(path)
-    )
+    """The network's spec and weights, in a src.storage.networks file; meta: plain data."""
+    network_files.save_superres(path, network.spec, network, meta)
 
 
 def load_superres(path, device: str | torch.device = "cpu") -> tuple[SuperResolution, dict]:
-    """The saved network, in eval mode on `device`, and its meta."""
-    saved = read(path, device)
-    if not isinstance(saved, dict) or saved.get("format") != SUPERRES_FORMAT:
-        raise TrainError(f"{path}: not a {SUPERRES_FORMAT} file")
-    network = SuperResolution(saved["spec"])
-    network.load_state_dict(saved["state_dict"])
-    return network.to(device).eval(), saved["meta"]
+    """The saved network, in eval mode on `device`, and its meta; NetworkFileError when the file
+    is not a super-resolution network."""
+    spec, state_dict, meta = network_files.read_superres(path, device)
+    network = SuperResolution(spec)
+    network.load_state_dict(state_dict)
+    return network.to(device).eval(), meta

@@ -1,0 +1,106 @@
+"""Network files: trained networks and training checkpoints, as torch.save of a dict of tensors and
+plain python data only (no pickled objects), read with weights_only=True, and written atomically (a
+temporary file renamed over the old one, so a file is always the previous version or the new one,
+never torn). The dict's `format` says what it holds:
+
+spinml-network            a classifier (src.learning.ml): state_dict, meta (meta["network"]: the
+                          spec it is built from, src.learning.ml.networks.build_network)
+spinml-superres           a super-resolution network (src.learning.rg.superres): spec, state_dict, meta
+spinml-train-checkpoint   a training run's position (src.learning.ml.trainer): the network's and
+                          the optimizer's state, the epoch and step, the history, ...
+
+Building a network from its spec is the learning code's; this module reads and writes the files.
+torch is imported by the functions that need it, so that NetworkFileError costs no import.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+MODEL_FORMAT = "spinml-network"
+SUPERRES_FORMAT = "spinml-superres"
+CHECKPOINT_FORMAT = "spinml-train-checkpoint"
+
+
+class NetworkFileError(ValueError):
+    """A file that is not the network file or checkpoint asked for; one-line message."""
+
+
+def atomic_save(obj: dict, path: Path) -> None:
+    import torch
+
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read(path: str | Path, device: str | torch.device = "cpu"):
+    """What a network file or checkpoint holds, with its tensors on `device`."""
+    import torch
+
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except FileNotFoundError:
+        raise NetworkFileError(f"{path}: no such file") from None
+    except OSError as err:
+        raise NetworkFileError(f"{path}: {err.strerror or err}") from None
+    except Exception:  # torch's restricted unpickler fails on other data in many ways
+        raise NetworkFileError(f"{path}: not a model or checkpoint file") from None
+
+
+def _read_format(path, device, kind: str, wrong: str) -> dict:
+    saved = read(path, device)
+    if not isinstance(saved, dict) or saved.get("format") != kind:
+        raise NetworkFileError(wrong)
+    return saved
+
+
+def cpu_state_dict(network) -> dict:
+    """The network's parameters and buffers (a torch.nn.Module's state_dict) as CPU tensors."""
+    return {k: v.detach().cpu() for k, v in network.state_dict().items()}
+
+
+def save_model(path: Path, network, meta: dict) -> None:
+    """network: the plain module (not its DDP wrapper); meta: plain data (see read_model)."""
+    atomic_save({"format": MODEL_FORMAT, "state_dict": cpu_state_dict(network), "meta": meta}, path)
+
+
+def read_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[dict, dict]:
+    """(state_dict, meta) of a model file: meta["network"] the spec the network was built from,
+    meta["representation"], meta["encoding"], meta["labels"], meta["config"], meta["data"] (the
+    provenance of every training file), meta["epoch"], meta["metrics"]."""
+    wrong = f"{path}: not a {MODEL_FORMAT} file (a checkpoint? use best.pt or last.pt)"
+    saved = _read_format(path, device, MODEL_FORMAT, wrong)
+    return saved["state_dict"], saved["meta"]
+
+
+def save_superres(path, spec: dict, network, meta: dict | None = None) -> None:
+    """A super-resolution network built from `spec`; meta: plain data."""
+    atomic_save(
+        {"format": SUPERRES_FORMAT, "spec": spec, "state_dict": cpu_state_dict(network), "meta": meta or {}},
+        Path(path),
+    )
+
+
+def read_superres(path, device: str | torch.device = "cpu") -> tuple[dict, dict, dict]:
+    """(spec, state_dict, meta) of a super-resolution network file."""
+    saved = _read_format(path, device, SUPERRES_FORMAT, f"{path}: not a {SUPERRES_FORMAT} file")
+    return saved["spec"], saved["state_dict"], saved["meta"]
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    """state: tensors and plain data (the trainer's position)."""
+    atomic_save({"format": CHECKPOINT_FORMAT, **state}, path)
+
+
+def read_checkpoint(path: Path, device: str | torch.device = "cpu") -> dict:
+    """The state save_checkpoint wrote (with its `format`), tensors on `device`."""
+    return _read_format(path, device, CHECKPOINT_FORMAT, f"checkpoint {path}: not a training checkpoint")
