@@ -133,6 +133,16 @@ class Model(ABC):
     def stored_dtype(self, representation: str) -> np.dtype:
         """The dtype of a representation in files: the smallest that holds its values exactly."""
 
+    # the improved configuration of embedded-cluster models can average several embedding axes
+    # (snapshots.axes); models without embedding axes take 1
+    def default_axes(self) -> int:
+        """The embedding axes of `improved` unless a config says otherwise."""
+        return 1
+
+    def axes_refusal(self, axes: int) -> str | None:
+        """Why this model cannot average `improved` over `axes` embeddings, or None."""
+        return None if axes == 1 else f"the {self.name} model has no embedding axes; leave it at 1"
+
     # -- learning -----------------------------------------------------------------------------
     @abstractmethod
     def spin_channels(self) -> int:

@@ -37,6 +37,19 @@ class Clock(Planar, TableModel):
         angle = 2 * np.pi * np.arange(self.q) / self.q
         return np.stack([np.cos(angle), np.sin(angle)], axis=1)
 
+    def axes_refusal(self, axes):
+        # the allowed axes are pi/q apart: `axes` of them pi/axes apart exist when axes divides q
+        return None if self.q % axes == 0 else f"must divide q = {self.q} (the clock's axes are pi/q apart)"
+
+    def default_axes(self):
+        # two orthogonal axes as for xy where q is even, else the fewest allowed axes pi/k apart
+        return min(k for k in range(2, self.q + 1) if self.q % k == 0)
+
+    def projections(self, lattice, axes, xp):
+        # a spin perpendicular to an allowed axis has projection 0 exactly, as in the kernels
+        p = super().projections(lattice, axes, xp)
+        return xp.where(xp.abs(p) < cpu_clusters.ZERO_PROJECTION, 0.0, p)
+
     def stored_dtype(self, representation):
         # the embedded-cluster `improved` takes values in [0, 2]
         return np.dtype(np.float32) if representation == "improved" else super().stored_dtype(representation)

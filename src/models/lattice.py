@@ -102,8 +102,10 @@ class LatticeModel(Model):
     def improved(self, lattice, graph: Graph, r: int, xp):
         """(R, 2, L, L) float32: the improved estimator of `correlation` from the graph."""
 
-    def snapshot(self, lattice, graph: Graph | None, names, r: int, xp) -> dict:
-        """The requested representations of a batch, each with a leading chain axis."""
+    def snapshot(self, lattice, graph: Graph | None, names, r: int, xp, more_graphs=()) -> dict:
+        """The requested representations of a batch, each with a leading chain axis; with
+        more_graphs (graphs of the same spins about the other axes of estimator_axes), `improved`
+        is the mean of the improved configurations of all the graphs."""
         out = {}
         for name in names:
             if name == "spin":
@@ -112,6 +114,9 @@ class LatticeModel(Model):
                 out[name] = self.correlation(lattice, r, xp)
             elif name == "fk_bonds":
                 out[name] = graph.bonds.astype(xp.uint8)
+            elif name == "improved" and more_graphs:
+                parts = [self.improved(lattice, g, r, xp) for g in (graph, *more_graphs)]
+                out[name] = (sum(parts[1:], parts[0]) / len(parts)).astype(xp.float32)
             elif name == "improved":
                 out[name] = self.improved(lattice, graph, r, xp)
             else:
@@ -126,6 +131,16 @@ class LatticeModel(Model):
     def describe(self, representation: str) -> str:
         """The run file's description of a representation."""
         return REPRESENTATIONS[representation].description
+
+    # -- the improved estimator of several embeddings (models with embedded clusters) -----------
+    def estimator_axes(self, axis, count: int, xp):
+        """`count` axes (as the graph stores them, one per chain) starting at `axis`, over which the
+        embedded estimators of (r.s_i)(r.s_j) sum to a fixed multiple of s_i . s_j."""
+        raise NotImplementedError
+
+    def projections(self, lattice, axes, xp):
+        """r.s of every spin of a batch (R, L, L) on its chain's axis."""
+        raise NotImplementedError
 
     def resolve_distance(self, distance) -> int:
         return resolve_distance(distance, self.L)

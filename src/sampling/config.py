@@ -73,6 +73,12 @@ class Snapshots(Strict):
     every: int = Field(default=0, ge=0, description="a snapshot at every k-th measurement; 0: none")
     representations: list[Literal[REPRESENTATIONS]] = ["spin"]
     distance: Literal["half"] | int = "half"
+    axes: int | None = Field(
+        default=None,
+        ge=1,
+        description="`improved` of embedded-cluster models averaged over this many embedding axes "
+        "(default: the model's; 1 for models without embedding axes)",
+    )
 
     @field_validator("representations")
     @classmethod
@@ -146,6 +152,12 @@ class Config(Strict):
             raise ValueError(f"model.L: checkerboard metropolis needs an even L >= 4, got {self.model.L}")
         if self.overrelax and not model.overrelaxation:
             raise ValueError(f"overrelax: not defined for the {model.name} model")
+        built = self.model.build()
+        if self.snapshots.axes is None:
+            self.snapshots.axes = built.default_axes()
+        reason = built.axes_refusal(self.snapshots.axes)
+        if reason:
+            raise ValueError(f"snapshots.axes: {reason}")
         d = self.snapshots.distance
         if d != "half" and not 1 <= d < self.model.L:
             raise ValueError(f"snapshots.distance: must be 'half' or in [1, {self.model.L - 1}], got {d}")

@@ -65,8 +65,9 @@ class Sampler:
     def measure(self) -> dict[str, np.ndarray]:
         return self.backend.measure()
 
-    def snapshot(self, names, distance: int) -> dict[str, np.ndarray]:
-        return self.backend.snapshot(names, distance)
+    def snapshot(self, names, distance: int, axes: int = 1) -> dict[str, np.ndarray]:
+        """The representations `names` of every chain; `improved` from `axes` embeddings."""
+        return self.backend.snapshot(names, distance, axes)
 
     @property
     def flipped_spins(self) -> int:

@@ -213,6 +213,13 @@ class ArrayBackend(LatticeBackend):
             self.accepted += int(accepted)
         self._graph_current = self.update == "sw" and not self.overrelax
 
+    def graph_at(self, axes) -> Graph:
+        xp, R, L = self.xp, self.state.shape[0], self.model.L
+        proj = self.model.projections(self.lattice_state(), axes, xp)
+        bonds = ak.embedded_bonds(xp, self.rng, proj, 2.0 * self.model.J * self.betas)
+        labels = local_labels(xp, label_components(xp, bonds))
+        return Graph(bonds.astype(xp.uint8), labels.reshape(R, L, L), axes)
+
     def graph(self) -> Graph:
         if not self._graph_current:
             self._store_graph(*self._draw(self.state, self.betas))

@@ -15,6 +15,7 @@ from src.sampling.backends.lattice import LatticeBackend
 from src.sampling.graph import Graph
 from src.sampling.initial import initial_state
 from src.sampling.streams import seed_streams
+from src.sampling.updates import cpu_clusters
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,13 @@ class CpuBackend(LatticeBackend):
         R, L = self.state.shape[0], self.model.L
         axes = self.axes if self.moves.axis_shape is not None else None
         return Graph(self.bonds.reshape(R, 2, L, L), self.labels.reshape(R, L, L), axes)
+
+    def graph_at(self, axes) -> Graph:
+        R, L = self.state.shape[0], self.model.L
+        proj = np.ascontiguousarray(self.model.projections(self.lattice_state(), axes, np).reshape(R, -1))
+        bonds, labels = np.zeros((R, 2, L * L), dtype=np.uint8), np.zeros((R, L * L), dtype=np.int32)
+        cpu_clusters.graphs_of_projections(proj, self.betas, self.model.J, self.rng, bonds, labels)
+        return Graph(bonds.reshape(R, 2, L, L), labels.reshape(R, L, L), axes)
 
     def lattice_state(self):
         return self.model.lattice(self.state)

@@ -58,6 +58,11 @@ class LatticeBackend(Backend):
         measure, so it is as valid as the update's own graph)."""
 
     @abstractmethod
+    def graph_at(self, axes) -> Graph:
+        """A new embedded-cluster graph of the current spins about the given axes (one per chain,
+        as the graph stores them), leaving the current graph as it is."""
+
+    @abstractmethod
     def lattice_state(self):
         """The state as (R, L, L, ...), a view."""
 
@@ -92,10 +97,15 @@ class LatticeBackend(Backend):
         obs = self.model.measure(self.lattice_state(), self.graph(), xp, energy)
         return {k: to_host(v) for k, v in obs.items()}
 
-    def snapshot(self, names, r: int) -> dict[str, np.ndarray]:
+    def snapshot(self, names, r: int, axes: int = 1) -> dict[str, np.ndarray]:
         needs_graph = any(n in REPRESENTATIONS and REPRESENTATIONS[n].from_graph for n in names)
         graph = self.graph() if needs_graph else None
-        reps = self.model.snapshot(self.lattice_state(), graph, names, r, self.xp)
+        # the improved configuration of `axes` embeddings: the current graph and graphs of the
+        # same spins about the other axes of the model's set
+        more = []
+        if axes > 1 and "improved" in names:
+            more = [self.graph_at(a) for a in self.model.estimator_axes(graph.axes, axes, self.xp)[1:]]
+        reps = self.model.snapshot(self.lattice_state(), graph, names, r, self.xp, more)
         return {k: to_host(v) for k, v in reps.items()}
 
     def load_chain_state(self, d: dict) -> None:

@@ -55,7 +55,9 @@ class LoopBackend(Backend):
             chain.estimators(beta)  # fills its row of self.values
         return dict(zip(OBSERVABLES, self.values.T.copy()))
 
-    def snapshot(self, names, r: int) -> dict[str, np.ndarray]:
+    def snapshot(self, names, r: int, axes: int = 1) -> dict[str, np.ndarray]:
+        if axes != 1:
+            raise ValueError(f"the {self.model.name} model has no embedding axes (got {axes})")
         unknown = [name for name in names if name not in self.model.representations]
         if unknown:
             raise ValueError(

@@ -42,8 +42,9 @@ class Backend(ABC):
         """The model's observables of every chain, host arrays (R,) by name."""
 
     @abstractmethod
-    def snapshot(self, names, r: int) -> dict[str, np.ndarray]:
-        """The requested representations at distance r, host arrays with a leading chain axis."""
+    def snapshot(self, names, r: int, axes: int = 1) -> dict[str, np.ndarray]:
+        """The requested representations at distance r, host arrays with a leading chain axis;
+        `improved` averaged over `axes` embeddings where the model has embedded clusters."""
 
     @abstractmethod
     def chain_state(self) -> dict[str, np.ndarray]:

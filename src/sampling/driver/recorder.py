@@ -71,7 +71,7 @@ class Recorder:
     def snapshot(self, s: int) -> None:
         """Snapshot s of every local chain."""
         cfg, sch = self.config, self.schedule
-        reps = sch.sampler.snapshot(cfg.snapshots.representations, cfg.distance())
+        reps = sch.sampler.snapshot(cfg.snapshots.representations, cfg.distance(), cfg.snapshots.axes)
         # in the file's dtypes already: the buffer, the all-to-all and the write carry no more bytes
         reps = {k: v.astype(self.snapshot_dtypes[k], copy=False) for k, v in reps.items()}
         sets = sch.chains // sch.n_T

@@ -14,7 +14,7 @@ def unit_vectors(xp, rng, shape):
     return xp.stack([rho * xp.cos(phi), rho * xp.sin(phi), z], axis=-1)
 
 
-def _normal_frame(xp, s):
+def normal_frame(xp, s):
     """Unit vectors e1, e2 normal to the unit vectors s (..., 3) and to each other."""
     use_x = xp.abs(s[..., 0:1]) < 0.9
     a = xp.where(use_x, xp.asarray([1.0, 0.0, 0.0]), xp.asarray([0.0, 1.0, 0.0]))
@@ -33,7 +33,7 @@ def metropolis_heisenberg(xp, rng, state, betas, J: float, window: float, boards
         old = state[:, sites]
         c = (1.0 - rng.random(old.shape[:2]) * (1.0 - cos_w))[..., None]
         phi = (TWO_PI * rng.random(old.shape[:2]))[..., None]
-        e1, e2 = _normal_frame(xp, old)
+        e1, e2 = normal_frame(xp, old)
         t = xp.sqrt(xp.maximum(0.0, 1.0 - c * c))
         new = c * old + t * (xp.cos(phi) * e1 + xp.sin(phi) * e2)
         new = new / xp.sqrt((new * new).sum(axis=-1, keepdims=True))

@@ -48,7 +48,7 @@ REFLECT = 1  # the cluster is reflected about a random allowed axis (embedded cl
 # Projections (r.s) smaller than this are exactly zero (spins perpendicular to the axis): bonds
 # to them have probability 0, and the reflection of a cluster member flips its projection's sign
 # strictly, which the Wolff kernels rely on.
-_ZERO_PROJECTION = 1e-9
+ZERO_PROJECTION = 1e-9
 
 
 @nb.njit(inline="always")
@@ -87,7 +87,7 @@ def clock_axis_tables32(q, beta, J):
     """For each of the q reflection axes m of the clock model: the axis angle phi_m, the bond
     thresholds (rng.threshold32) of every label pair, p = 1 - exp(min(0, -2 beta J (r.s_a)(r.s_b))),
     flat as thr[m, a * q + b], and the reflections refl[m, k] = (m - k) mod q; phi_m = pi m/q - pi/2
-    is the axis that maps the allowed angles onto themselves. Projections below _ZERO_PROJECTION count as
+    is the axis that maps the allowed angles onto themselves. Projections below ZERO_PROJECTION count as
     zero, so perpendicular spins never bond (exactly as without round-off)."""
     phis = np.empty(q)
     thr = np.empty((q, q * q), dtype=np.uint64)
@@ -98,7 +98,7 @@ def clock_axis_tables32(q, beta, J):
         phis[m] = phi
         for a in range(q):
             pa = np.cos(2.0 * np.pi * a / q - phi)
-            proj[a] = 0.0 if abs(pa) < _ZERO_PROJECTION else pa
+            proj[a] = 0.0 if abs(pa) < ZERO_PROJECTION else pa
             refl[m, a] = (m - a) % q
         for a in range(q):
             for b in range(q):
@@ -210,6 +210,24 @@ def embedded_graph(proj, parent, bx, by, k, L, s0, s1, s2, s3):
             by[i] = b_y
             merge_site(parent, i, right, down, b_x, b_y, last)
     return s0, s1, s2, s3
+
+
+@nb.njit(cache=True)
+def graphs_of_projections(proj, betas, J, rng, bonds, labels):
+    """The embedded-cluster graph of every chain, without moving a spin, from the projections
+    proj[r, i] = r.s_i of its spins on a given axis (the improved estimators of several axes,
+    src.models): bonds and root labels as the Swendsen-Wang kernels leave them."""
+    n_rep, n = proj.shape
+    L = int(np.sqrt(n) + 0.5)
+    for r in range(n_rep):
+        parent = labels[r]
+        s0, s1, s2, s3 = load(rng[r])
+        s0, s1, s2, s3 = embedded_graph(
+            proj[r], parent, bonds[r, 0], bonds[r, 1], 2.0 * betas[r] * J, L, s0, s1, s2, s3
+        )
+        for i in range(n):
+            root_label(parent, i)
+        store(rng[r], s0, s1, s2, s3)
 
 
 @nb.njit(cache=True)
