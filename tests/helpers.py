@@ -7,6 +7,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from src.exact.quantum import XXZSpectrum
@@ -83,3 +84,19 @@ def sample_runs(folder: Path, settings: dict) -> dict:
         out, _ = job.communicate(timeout=300)
         assert job.returncode == 0, out
     return {name: str(folder / f"{name}.h5") for name in settings}
+
+
+def datasets(path) -> dict:
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(
+            lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
+        )
+    return out
+
+
+def assert_same_data(a, b):
+    da, db = datasets(a), datasets(b)
+    assert sorted(da) == sorted(db)
+    differing = [k for k in da if not np.array_equal(da[k], db[k], equal_nan=True)]
+    assert not differing, f"{a} and {b} differ in {differing}"

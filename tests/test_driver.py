@@ -12,7 +12,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from helpers import assert_agrees
+from helpers import assert_agrees, assert_same_data
 
 from src.exact import ising_torus
 from src.storage.reader import RunFile
@@ -55,22 +55,6 @@ def sample(*args, ranks: int = 1, check=True, **kwargs):
     if check:
         assert res.returncode == 0, res.stderr[-3000:]
     return res
-
-
-def datasets(path) -> dict:
-    out = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(
-            lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
-        )
-    return out
-
-
-def assert_same_data(a, b):
-    da, db = datasets(a), datasets(b)
-    assert sorted(da) == sorted(db)
-    differing = [k for k in da if not np.array_equal(da[k], db[k], equal_nan=True)]
-    assert not differing, f"{a} and {b} differ in {differing}"
 
 
 @pytest.fixture(scope="module")

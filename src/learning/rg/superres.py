@@ -28,6 +28,7 @@ src.learning.rg.generation.
 
 from __future__ import annotations
 
+from functools import cache
 from itertools import permutations
 
 import numpy as np
@@ -71,15 +72,17 @@ def superres_spec(
     }
 
 
-def _spin_model(spec: dict):
-    """The model of a network's spins (its lattice size does not matter: the network fits any L)."""
-    return make_model(spec["model"], BLOCK, q=spec["q"])
+@cache
+def _spin_channels(model: str, q: int) -> int:
+    """The spin channels of a network's model (its lattice size does not matter: the network fits
+    any L); asked once per (model, q), not per batch."""
+    return make_model(model, BLOCK, q=q).spin_channels()
 
 
 def _potts_spins(spec: dict) -> bool:
     """Whether the network predicts labels (a softmax over one-hot channels, Potts) rather than
     Bernoulli variables (one channel, the Ising spin or a bond)."""
-    return spec["target"] == "spin" and _spin_model(spec).spin_channels() > 1
+    return spec["target"] == "spin" and _spin_channels(spec["model"], spec["q"]) > 1
 
 
 def _channels(spec: dict) -> int:
@@ -87,7 +90,7 @@ def _channels(spec: dict) -> int:
     channels (one per Potts label: one-hot in, softmax out; one Ising spin)."""
     if spec["target"] == "fk_bonds":
         return 2
-    return _spin_model(spec).spin_channels()
+    return _spin_channels(spec["model"], spec["q"])
 
 
 class SuperResolution(nn.Module):
