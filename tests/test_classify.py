@@ -104,12 +104,13 @@ def test_classify_writes_outputs_that_cross_one_half_near_T_c(files, tmp_path, c
     assert {p.name for p in out.iterdir()} == {
         "summary.txt",
         "outputs.csv",
+        "crossings.csv",
         "outputs.png",
         "extrapolation.png",
     }
     with open(out / "outputs.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["file", "model", "L", "T", "output", "error"]
+    assert list(rows[0]) == ["file", "network", "model", "L", "T", "output", "error"]
     for L in (8, 12):
         mine = [r for r in rows if r["L"] == str(L)]
         assert {r["model"] for r in mine} == {"ising"} and {r["file"] for r in mine} == {files[L]}
@@ -151,3 +152,67 @@ def test_a_file_that_does_not_fit_the_network_is_one_line_exit_2(
     assert res.returncode == 2 and res.stderr.startswith("error: ") and res.stderr.count("\n") == 1
     assert message in res.stderr and files[file] in res.stderr
     assert not (tmp_path / "o").exists()
+
+
+def trained_on(files, folder: Path, sizes, seed: int, rescale: float = 0.0) -> str:
+    raw = {
+        "data": {"files": [files[L] for L in sizes], "workers": 0, "representation": "improved"},
+        "labels": {"windows": [{"max": 1.8, "class": 0}, {"min": 3.0, "class": 1}]},
+        "network": {"kind": "cnn", "channels": [8]},
+        "training": {"epochs": 4, "batch_size": 32, "lr": 0.03, "seed": seed},
+        "output": str(folder),
+    }
+    if rescale:
+        raw["data"]["rescale"] = rescale
+    train(validate(raw), show_progress=False, log=lambda *a: None)
+    return str(folder / "best.pt")
+
+
+def test_seeds_enter_the_error_and_each_network_is_extrapolated_alone(files, tmp_path, capsys):
+    models = [trained_on(files, tmp_path / f"s{seed}", (8, 12), seed) for seed in (1, 2)]
+    out = tmp_path / "classify"
+    assert main(["classify", *models, files[8], files[12], "--out", str(out)]) == 0
+    summary = capsys.readouterr().out
+    assert "(2 networks)" in summary and "seed s.d." in summary and "each network alone" in summary
+    with open(out / "crossings.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["network"] for r in rows if r["sizes"] == "8"] == [*models, "all"]
+    each = [float(r["T_x"]) for r in rows if r["sizes"] == "8" and r["network"] != "all"]
+    combined = next(r for r in rows if r["sizes"] == "8" and r["network"] == "all")
+    assert np.isclose(float(combined["T_x"]), np.mean(each))
+    assert np.isclose(float(combined["seed_sd"]), np.std(each, ddof=1))
+
+
+def test_one_rescaled_network_per_size_and_the_crossing_of_successive_sizes(files, tmp_path, capsys):
+    models = [trained_on(files, tmp_path / f"L{L}", (L,), 1, rescale=0.25) for L in (8, 12)]
+    out = tmp_path / "classify"
+    args = ["classify", *models, files[12], files[8], "--criterion", "pairs", "--out", str(out)]
+    assert main(args) == 0
+    summary = capsys.readouterr().out
+    assert "of successive sizes cross (1 network per size)" in summary
+    line = next(s for s in summary.splitlines() if s.startswith("L = 8/12: T_x = "))
+    assert 1.9 < float(line.split("= ")[2].split("(")[0]) < 2.7, line
+
+
+def test_rescaled_inputs_are_multiplied_by_L_to_the_exponent():
+    from src.learning.ml.encoding import encode
+    from src.models import make_model
+
+    stored = np.random.default_rng(0).random((3, 2, 8, 8)).astype(np.float32)
+    model = make_model("ising", 8)
+    assert np.allclose(encode(stored, model, "improved", 0.25), stored * 8**0.25)
+    assert np.array_equal(encode(stored, model, "improved"), stored)
+
+
+def test_rescaling_a_spin_input_is_refused():
+    from src.configuration import ConfigError
+
+    raw = {
+        "data": {"files": ["a.h5"], "representation": "spin", "rescale": 0.25},
+        "labels": {"windows": [{"max": 1.8, "class": 0}, {"min": 3.0, "class": 1}]},
+        "network": {"kind": "cnn"},
+    }
+    with pytest.raises(
+        ConfigError, match="'data.rescale': only for the two-point inputs correlation, improved, not spin"
+    ):
+        validate(raw)

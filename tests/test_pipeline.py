@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# a study of a few seconds per stage: L = 4, 8; Ising from 8 to 16
+# a study of a few seconds per stage: L = 4, 8, 12 (two pairs of sizes to extrapolate); Ising from 8 to 16
 SMALL = {
-    "classification.sizes": "[4, 8]",
+    "classification.sizes": "[4, 8, 12]",
+    "classification.seeds": "[1, 2]",
+    "classification.criterion": "half",  # pairs need sizes whose curves cross: tested in test_classify
     "classification.classical.sweeps": "{thermalize: 200, measure: 1000}",
     "classification.quantum.sweeps": "{thermalize: 200, measure: 1000}",
     "classification.classical.snapshots.every": 5,
@@ -54,7 +56,13 @@ def test_make_run_writes_a_report_with_every_estimate(tmp_path):
     report = tmp_path / "results" / "report.md"
     rows = estimates(report)
     quantities = " ".join(rows)
-    for expected in ("T_BKT, classical XY", "T_BKT, quantum XY", "quantum XY (spin stiffness)", "T_c, Ising"):
+    for expected in (
+        "T_BKT, classical XY",
+        "classical XY (helicity modulus)",
+        "T_BKT, quantum XY",
+        "quantum XY (spin stiffness)",
+        "T_c, Ising",
+    ):
         assert expected in quantities, expected
     fixed_points = {"spin": [], "graph": []}
     for quantity, estimate in rows.items():
@@ -66,5 +74,28 @@ def test_make_run_writes_a_report_with_every_estimate(tmp_path):
             fixed_points[quantity.split(" / ")[1].split()[0]].append(value)
     assert all(fixed_points.values()), fixed_points  # each network's flow has a fixed point
     figures = {p.name for p in (tmp_path / "results" / "figures").rglob("*.png")}
-    assert {"outputs.png", "stiffness_quantum_xy.png", "flow_ising.png"} <= figures
+    assert {"outputs.png", "stiffness_quantum_xy.png", "stiffness_xy.png", "flow_ising.png"} <= figures
+    assert {"xy_L12.png", "qxy_L12.png", "ising.png"} <= figures  # the gallery
     assert "## Inverse RG: spin against graph super-resolution" in report.read_text()
+
+
+def test_one_network_per_size_and_seed_each_trained_on_its_own_size(tmp_path):
+    from src.pipeline.config import load
+    from src.pipeline.stages import plan
+
+    cfg = load(
+        None, [f"output={tmp_path}", "classification.networks=per_size", "classification.seeds=[3, 4]"]
+    )
+    trains = {s.id: s.config for s in plan(cfg) if s.id.startswith("classifier")}
+    assert sorted(trains) == sorted(f"classifier_L{L}_s{seed}" for L in (8, 16, 32) for seed in (3, 4))
+    config = trains["classifier_L16_s4"]
+    assert config["data"]["files"] == [str(tmp_path / "pipeline" / "runs" / "xy_L16.h5")]
+    assert config["training"]["seed"] == 4 and config["data"]["rescale"] == 0.25
+
+
+def test_a_seed_listed_twice_is_one_line(tmp_path):
+    from src.configuration import ConfigError
+    from src.pipeline.config import load
+
+    with pytest.raises(ConfigError, match="'classification.seeds': \\[1, 1\\] lists a value twice"):
+        load(None, [f"output={tmp_path}", "classification.seeds=[1, 1]"])

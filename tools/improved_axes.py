@@ -70,7 +70,8 @@ def main():
                 for axes in axes_list:
                     m = measure(model, T, axes, args.snapshots)
                     print(
-                        f"| {model.label} | {L} | {T} | {axes} | {m['improved']:.4f} | {m['correlation']:.4f} "
+                        f"| {model.label} | {L} | {T} | {axes} | {m['improved']:.4f} "
+                        f"| {m['correlation']:.4f} "
                         f"| {m['sd']:.4f} ({m['sd_plain']:.4f}) | {m['pixel']:.3f} | {m['ms']:.2f} |",
                         flush=True,
                     )

@@ -1,6 +1,13 @@
-"""A trained phase classifier evaluated on run files: its output averaged over the snapshots at
-every temperature, the temperature T_x(L) where that output crosses 1/2, and the extrapolation of
-T_x(L) to L = infinity (src.analysis.fss).
+"""Trained phase classifiers evaluated on run files: the output averaged over the snapshots at
+every temperature, a criterion's pseudo-critical temperatures (src.analysis.criteria: P = 1/2, or
+the crossing of successive sizes) and their extrapolation to L = infinity (src.analysis.fss).
+
+Several networks may be given:
+- all trained on the same sizes (e.g. with different seeds): each is applied to every file;
+- each trained on one size (one network per L, as Carrasquilla-Melko): a file of size L is read by
+  the networks trained on L, which must exist for every size of the files.
+The k-th network of every size forms member k (by training seed); members are combined as
+src.analysis.criteria says, so that the training spread enters the error bars.
 
 The output is the softmax probability of one class, by default the class of the window at the
 lowest temperatures (the "ordered" output), so it falls from about 1 to about 0 with T. Its error is
@@ -17,13 +24,13 @@ torch is imported by the functions that need it, so that the other analyses star
 from __future__ import annotations
 
 import csv
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from src.analysis.crossing import NoCrossing, level_crossing
-from src.analysis.fss import Extrapolation, extrapolate, scaling_variable
+from src.analysis import criteria
+from src.analysis.fss import Extrapolation, mixed_models, scaling_variable
 from src.analysis.plotting import pyplot, save
 from src.learning.ml.encoding import channels, encode
 from src.models import Model
@@ -35,20 +42,90 @@ N_RESAMPLES = 200
 BATCH = 512
 
 
-# critical temperatures at J = 1 (T_BKT for xy and quantum_xy), by (model, q); they scale with J
 class ClassifyError(ValueError):
     """A network or a choice that does not fit the evaluation; one-line message."""
 
 
-def load_classifier(path, device: str = "cpu"):
-    """(network in eval mode, its metadata)."""
+@dataclass(frozen=True)
+class Classifier:
+    """A trained network in eval mode with its model file's metadata."""
+
+    path: str
+    network: object
+    meta: dict
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(self.meta["lattice_sizes"])
+
+    @property
+    def seed(self) -> int:
+        return self.meta["config"]["training"]["seed"]
+
+    @property
+    def rescale(self) -> float:
+        return self.meta.get("rescale", 0.0)
+
+
+# what the networks evaluated together must share, by its name in messages
+SHARED = {
+    "input": lambda c: c.meta["representation"],
+    "classes": lambda c: c.meta["labels"],
+    "input rescaling": lambda c: c.rescale,
+}
+
+
+def load_classifiers(paths, device: str = "cpu") -> list[Classifier]:
+    """The networks of model files, checked to read the same input and give the same classes."""
     from src.learning.ml.networks import load_model
     from src.storage.networks import NetworkFileError
 
-    try:
-        return load_model(path, device)
-    except NetworkFileError as err:
-        raise ClassifyError(str(err)) from None
+    loaded = []
+    for path in paths:
+        try:
+            loaded.append(Classifier(str(path), *load_model(path, device)))
+        except NetworkFileError as err:
+            raise ClassifyError(str(err)) from None
+    first = loaded[0]
+    for other in loaded[1:]:
+        for what, of in SHARED.items():
+            if of(other) != of(first):
+                raise ClassifyError(
+                    f"{other.path}: its {what} ({of(other)}) differs from that of {first.path} "
+                    f"({of(first)}); networks evaluated together must share it"
+                )
+    return loaded
+
+
+def assign(classifiers: list[Classifier], sizes) -> tuple[str, dict[int, list[Classifier]]]:
+    """("shared" or "per size", the networks that read the files of each size, ordered by training
+    seed): networks trained on the same sizes read every file; networks trained on one size each
+    read the files of their size."""
+    by_sizes: dict[tuple, list[Classifier]] = {}
+    for c in sorted(classifiers, key=lambda c: c.seed):
+        by_sizes.setdefault(c.sizes, []).append(c)
+    if len(by_sizes) == 1:
+        (together,) = by_sizes.values()
+        return "shared", {L: together for L in sizes}
+    if any(len(trained_on) != 1 for trained_on in by_sizes):
+        described = "; ".join(f"L = {', '.join(map(str, k))}: {len(v)}" for k, v in by_sizes.items())
+        raise ClassifyError(
+            f"the networks were trained on different sets of sizes ({described}); give networks trained "
+            "on the same sizes, or one network per size"
+        )
+    missing = sorted(L for L in set(sizes) if (L,) not in by_sizes)
+    if missing:
+        raise ClassifyError(
+            f"no network trained on L = {', '.join(map(str, missing))} (one network per size: "
+            f"the networks cover L = {', '.join(str(k[0]) for k in sorted(by_sizes))})"
+        )
+    counts = {L: len(by_sizes[(L,)]) for L in sorted(set(sizes))}
+    if len(set(counts.values())) > 1:
+        raise ClassifyError(
+            "one network per size needs as many networks (seeds) at every size, got "
+            + ", ".join(f"{n} at L = {L}" for L, n in counts.items())
+        )
+    return "per size", {L: by_sizes[(L,)] for L in sizes}
 
 
 def output_class(labels: dict, choice: str | None) -> int:
@@ -96,19 +173,22 @@ def check_fit(path, run: RunFile, meta: dict) -> None:
         )
 
 
-def snapshot_outputs(network, snapshots, model: Model, representation: str, k: int, device="cpu"):
+def snapshot_outputs(networks, snapshots, model: Model, rep: str, k: int, rescale=0.0, device="cpu"):
     """Probability of class k for every snapshot of `snapshots` (a SnapshotArray, or an array of the
-    same shape), (n_T, n_snapshots) float64, read in batches."""
+    same shape) under each network, (n_networks, n_T, n_snapshots) float64; each batch is read and
+    encoded once for all networks."""
     import torch
 
     n_T, n_snapshots = snapshots.shape[:2]
-    out = np.empty((n_T, n_snapshots))
+    out = np.empty((len(networks), n_T, n_snapshots))
     with torch.no_grad():
         for t in range(n_T):
             for start in range(0, n_snapshots, BATCH):
-                x = torch.from_numpy(encode(snapshots[t, start : start + BATCH], model, representation))
-                logits = network(x.to(device))
-                out[t, start : start + BATCH] = torch.softmax(logits, dim=1)[:, k].double().cpu().numpy()
+                stored = snapshots[t, start : start + BATCH]
+                x = torch.from_numpy(encode(stored, model, rep, rescale)).to(device)
+                for i, network in enumerate(networks):
+                    p = torch.softmax(network(x), dim=1)[:, k]
+                    out[i, t, start : start + BATCH] = p.double().cpu().numpy()
     return out
 
 
@@ -125,132 +205,214 @@ def block_bootstrap(values, n_blocks: int = N_BLOCKS, n_resamples: int = N_RESAM
     return values.mean(axis=-1), resampled.std(axis=-1, ddof=1)
 
 
-def classify_file(path, network, meta: dict, k: int, device="cpu") -> dict:
-    """One file: L, model, temperatures, averaged output with error, and the crossing with 1/2
-    (None when the output does not cross it)."""
+def file_curves(path, classifiers: list[Classifier], k: int, device="cpu") -> list[dict]:
+    """One file under each network: L, model, temperatures, averaged output with its error."""
+    first = classifiers[0]
+    representation = first.meta["representation"]
     with RunFile(path) as run:
-        check_fit(path, run, meta)
+        for c in classifiers:
+            check_fit(path, run, c.meta)
         model = run.model
         T = run.temperatures
         p = snapshot_outputs(
-            network, run.snapshot_array(meta["representation"]), model, meta["representation"], k, device
+            [c.network for c in classifiers],
+            run.snapshot_array(representation),
+            model,
+            representation,
+            k,
+            first.rescale,
+            device,
         )
     order = np.argsort(T)
-    output, error = block_bootstrap(p[order])
+    curves = []
+    for c, outputs in zip(classifiers, p):
+        output, error = block_bootstrap(outputs[order])
+        curves.append(
+            {
+                "path": str(path),
+                "network": c.path,
+                "model": model,
+                "L": model.L,
+                "T": T[order],
+                "output": output,
+                "error": error,
+            }
+        )
+    return curves
+
+
+@dataclass
+class Evaluation:
+    """Classifiers over run files under one criterion."""
+
+    criterion: str
+    form: str  # of the extrapolation (src.analysis.fss)
+    mode: str  # shared | per size
+    output_name: str
+    members: list[list[dict]]  # members[k][i]: member k's curve of the i-th size
+    points: list[criteria.Combined]
+    fit: Extrapolation | None
+    member_fits: list[Extrapolation | None]
+
+    @property
+    def model(self) -> Model:
+        return self.members[0][0]["model"]
+
+    @property
+    def symbol(self) -> str:
+        return "T_BKT" if self.form == "bkt" else "T_c"
+
+
+def evaluate(classifiers, files, k: int, criterion="half", form="power", nu=1.0, device="cpu"):
+    """Every file under its networks, the criterion's temperatures and the extrapolations."""
+    if criterion not in criteria.CRITERIA:
+        raise ClassifyError(f"unknown criterion {criterion!r} (allowed: {', '.join(criteria.CRITERIA)})")
+    with_size = []
+    for path in files:
+        with RunFile(path) as run:
+            with_size.append((run.model.L, str(path)))
+    sizes = [L for L, _ in with_size]
+    if len(set(sizes)) < len(sizes):
+        raise ClassifyError(f"two files of L = {max(sizes, key=sizes.count)}: give one file per size")
+    mode, networks = assign(classifiers, sizes)
+    per_file = {path: file_curves(path, networks[L], k, device) for L, path in sorted(with_size)}
+    members = [list(curves) for curves in zip(*per_file.values())]
+    problem = mixed_models(members[0])
+    if problem:
+        raise ClassifyError(problem)
     try:
-        crossing = level_crossing(T[order], output, error, 0.5)
-    except NoCrossing:
-        crossing = None
-    return {
-        "path": str(path),
-        "model": model,
-        "L": model.L,
-        "T": T[order],
-        "output": output,
-        "error": error,
-        "crossing": crossing,
-    }
+        points = criteria.estimates(criterion, members)
+    except criteria.CriterionError as err:
+        raise ClassifyError(str(err)) from None
+    labels = classifiers[0].meta["labels"]
+    return Evaluation(
+        criterion,
+        form,
+        mode,
+        class_name(labels, k),
+        members,
+        points,
+        criteria.fit(points, form, nu),
+        [criteria.fit(points, form, nu, member=i) for i in range(len(members))],
+    )
 
 
-def classify_files(paths, network, meta: dict, k: int, device="cpu") -> list[dict]:
-    """classify_file for every path, sorted by L; the files must hold one model (any L)."""
-    curves = [classify_file(p, network, meta, k, device) for p in paths]
-    first = curves[0]
-    for c in curves[1:]:
-        if replace(c["model"], L=first["L"]) != first["model"]:
-            raise ClassifyError(
-                f"{c['path']}: holds the {c['model'].label} model, {first['path']} the "
-                f"{first['model'].label} model (one model per extrapolation)"
-            )
-    return sorted(curves, key=lambda c: c["L"])
-
-
-def extrapolate_crossings(curves, form: str, nu: float) -> Extrapolation | None:
-    """The fit over the sizes with a crossing; None with fewer than two sizes."""
-    crossed = [c for c in curves if c["crossing"] is not None]
-    if len({c["L"] for c in crossed}) < 2:
-        return None
-    L = [c["L"] for c in crossed]
-    return extrapolate(L, *zip(*(c["crossing"] for c in crossed)), form=form, nu=nu)
-
-
-def summary_text(curves, fit: Extrapolation | None, output_name: str) -> str:
-    model = curves[0]["model"]
-    symbol = "T_BKT" if fit is not None and fit.form == "bkt" else "T_c"
-    lines = [f"{model.label}: where the network output P({output_name}) crosses 1/2"]
-    for c in curves:
-        crossing = format_value_error(*c["crossing"]) if c["crossing"] else "no crossing"
-        lines.append(f"L = {c['L']:4d}: T_x = {crossing}  ({c['path']})")
-    if fit is None:
-        lines.append("no extrapolation: crossings at fewer than two lattice sizes")
+def summary_text(ev: Evaluation) -> str:
+    n = len(ev.members)
+    what = {"half": "crosses 1/2", "pairs": "of successive sizes cross"}[ev.criterion]
+    networks = f"{n} network{'s' if n > 1 else ''}" + (" per size" if ev.mode == "per size" else "")
+    lines = [f"{ev.model.label}: where P({ev.output_name}) {what} ({networks})"]
+    path_of = {str(c["L"]): c["path"] for c in ev.members[0]}
+    for p in ev.points:
+        files = ", ".join(path_of[L] for L in p.label.split("/"))
+        lines.append(f"L = {p.label:>4s}: T_x = {p.line()}  ({files})")
+    if ev.fit is None:
+        lines.append("no extrapolation: temperatures at fewer than two sizes")
     else:
-        lines.append(fit.line(symbol))
-    reference = model.literature_tc
+        lines.append(ev.fit.line(ev.symbol))
+    fitted = [f for f in ev.member_fits if f is not None]
+    if n > 1 and fitted:
+        values = np.array([f.T_c for f in fitted])
+        each = ", ".join(format_value_error(f.T_c, f.T_c_error) for f in fitted)
+        spread = values.std(ddof=1) if values.size > 1 else 0.0
+        lines.append(
+            f"each network alone: {ev.symbol} = {each} (mean {values.mean():.4f}, s.d. {spread:.2g})"
+        )
+    reference = ev.model.literature_tc
     if reference is not None:
-        lines.append(f"literature {symbol} = {reference:.7g}")
+        lines.append(f"literature {ev.symbol} = {reference:.7g}")
     return "\n".join(lines)
 
 
-def write_csv(curves, path: Path) -> None:
+def write_csv(ev: Evaluation, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["file", "model", "L", "T", "output", "error"])
-        for c in curves:
-            for row in zip(c["T"], c["output"], c["error"]):
-                writer.writerow([c["path"], c["model"].label, c["L"], *(f"{v:.8g}" for v in row)])
+        writer.writerow(["file", "network", "model", "L", "T", "output", "error"])
+        for member in ev.members:
+            for c in member:
+                for row in zip(c["T"], c["output"], c["error"]):
+                    writer.writerow(
+                        [c["path"], c["network"], c["model"].label, c["L"], *(f"{v:.8g}" for v in row)]
+                    )
 
 
-def plot_outputs(curves, output_name: str, path: Path) -> None:
+def write_crossings(ev: Evaluation, path: Path) -> None:
+    """The criterion's temperatures of every member and their combination ("all")."""
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["criterion", "sizes", "network", "T_x", "error", "seed_sd"])
+        for p in ev.points:
+            for member, value in zip(ev.members, p.members):
+                cells = ["", ""] if value is None else [f"{v:.8g}" for v in value]
+                writer.writerow([ev.criterion, p.label, member[0]["network"], *cells, ""])
+            if p.complete:
+                combined = [p.value, p.error, p.seed_sd]
+                writer.writerow([ev.criterion, p.label, "all", *(f"{v:.8g}" for v in combined)])
+
+
+def plot_outputs(ev: Evaluation, path: Path) -> None:
+    """The output curves, averaged over the members (error bars: bootstrap and seed spread)."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.6))
-    for c in curves:
-        ax.errorbar(c["T"], c["output"], c["error"], marker="o", ms=3, capsize=2, label=f"L = {c['L']}")
-    ax.axhline(0.5, color="k", ls="--", lw=1)
+    for i, c in enumerate(ev.members[0]):
+        outputs = np.array([m[i]["output"] for m in ev.members])
+        bootstrap = np.mean([m[i]["error"] for m in ev.members], axis=0)
+        spread = outputs.std(axis=0, ddof=1) / np.sqrt(len(outputs)) if len(outputs) > 1 else 0
+        error = np.hypot(bootstrap, spread)
+        ax.errorbar(c["T"], outputs.mean(axis=0), error, marker="o", ms=3, capsize=2, label=f"L = {c['L']}")
+    if ev.criterion == "half":
+        ax.axhline(0.5, color="k", ls="--", lw=1)
     ax.set_xlabel("T / J")
-    ax.set_ylabel(f"network output P({output_name})")
+    ax.set_ylabel(f"network output P({ev.output_name})")
+    ax.set_title(
+        f"{ev.model.label}, {len(ev.members)} network(s){' per size' if ev.mode == 'per size' else ''}",
+        fontsize=9,
+    )
     ax.legend(frameon=False)
     save(fig, path)
 
 
-def plot_extrapolation(curves, fit: Extrapolation, path: Path) -> None:
+def plot_extrapolation(ev: Evaluation, path: Path) -> None:
     plt = pyplot()
-    crossed = [c for c in curves if c["crossing"] is not None]
-    x = scaling_variable([c["L"] for c in crossed], fit.form, fit.nu)
-    T_x, error = np.array([c["crossing"] for c in crossed]).T
+    fit = ev.fit
+    points = [p for p in ev.points if p.complete]
+    x = scaling_variable([p.L for p in points], fit.form, fit.nu)
     fig, ax = plt.subplots(figsize=(5, 3.6))
-    ax.errorbar(x, T_x, error, fmt="o", ms=4, capsize=2, label="T_x(L)")
+    ax.errorbar(
+        x, [p.value for p in points], [p.error for p in points], fmt="o", ms=4, capsize=2, label="T_x(L)"
+    )
     line = np.linspace(0, x.max() * 1.05, 50)
-    ax.plot(line, fit.at(line), "k-", lw=1, label=f"fit: T_c = {format_value_error(fit.T_c, fit.T_c_error)}")
-    reference = crossed[0]["model"].literature_tc
+    estimate = format_value_error(fit.T_c, fit.T_c_error)
+    ax.plot(line, fit.at(line), "k-", lw=1, label=f"fit: {ev.symbol} = {estimate}")
+    reference = ev.model.literature_tc
     if reference is not None:
         ax.plot([0], [reference], "r*", ms=9, label=f"literature {reference:.7g}")
     ax.set_xlabel("1 / ln²L" if fit.form == "bkt" else f"L^(-1/ν), ν = {fit.nu:g}")
     ax.set_ylabel("T_x / J")
+    ax.set_title(criteria.CRITERIA[ev.criterion], fontsize=9)
     ax.legend(frameon=False)
     save(fig, path)
 
 
 def classify_report(
-    model_path, files, out: Path, choice=None, form: str = "power", nu: float = 1.0, device="cpu"
-) -> tuple[str, list[dict], Extrapolation | None, list[Path]]:
-    """The whole evaluation of a classifier on run files: (summary text, the curves of
-    classify_files, extrapolation of the crossings or None, files written to `out`: summary.txt,
-    outputs.csv and the figures). choice:
-    the output class (index or name; default the ordered one)."""
-    network, meta = load_classifier(model_path, device)
-    k = output_class(meta["labels"], choice)
-    name = class_name(meta["labels"], k)
-    curves = classify_files(files, network, meta, k, device)
-    fit = extrapolate_crossings(curves, form, nu)
-    summary = summary_text(curves, fit, name)
+    model_paths, files, out: Path, choice=None, form="power", nu=1.0, criterion="half", device="cpu"
+) -> tuple[str, Evaluation, list[Path]]:
+    """The whole evaluation of classifiers on run files: (summary text, the Evaluation, files
+    written to `out`: summary.txt, outputs.csv, crossings.csv and the figures). choice: the output
+    class (index or name; default the ordered one)."""
+    classifiers = load_classifiers(model_paths, device)
+    k = output_class(classifiers[0].meta["labels"], choice)
+    ev = evaluate(classifiers, files, k, criterion, form, nu, device)
+    summary = summary_text(ev)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    written = [out / "summary.txt", out / "outputs.csv", out / "outputs.png"]
+    written = [out / "summary.txt", out / "outputs.csv", out / "crossings.csv", out / "outputs.png"]
     written[0].write_text(summary + "\n")
-    write_csv(curves, written[1])
-    plot_outputs(curves, name, written[2])
-    if fit is not None:
+    write_csv(ev, written[1])
+    write_crossings(ev, written[2])
+    plot_outputs(ev, written[3])
+    if ev.fit is not None:
         written.append(out / "extrapolation.png")
-        plot_extrapolation(curves, fit, written[-1])
-    return summary, curves, fit, written
+        plot_extrapolation(ev, written[-1])
+    return summary, ev, written

@@ -10,7 +10,7 @@ propagation is exact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import curve_fit
@@ -44,6 +44,19 @@ class Extrapolation:
         if self.form == "bkt":
             return "T_x(L) = T_BKT + a / (ln L)^2"
         return f"T_x(L) = T_c + a L^(-1/nu), nu = {self.nu:g}"
+
+
+def mixed_models(curves) -> str | None:
+    """Why curves (dicts with "model", "L" and "path") cannot be extrapolated together, or None: an
+    extrapolation in L is of one model with the same parameters at every size."""
+    first = curves[0]
+    for c in curves[1:]:
+        if replace(c["model"], L=first["L"]) != first["model"]:
+            return (
+                f"{c['path']}: holds the {c['model'].label} model, {first['path']} the "
+                f"{first['model'].label} model (one model per extrapolation)"
+            )
+    return None
 
 
 def scaling_variable(L, form: str = "power", nu: float = 1.0) -> np.ndarray:

@@ -156,6 +156,11 @@ class Model(ABC):
     def describe_spin(self) -> str:
         """The network encoding of `spin` in words."""
 
+    @abstractmethod
+    def spin_picture(self, stored: np.ndarray) -> tuple[np.ndarray, str | None, float, float]:
+        """One stored `spin` snapshot as an image (src.analysis.pictures): (values (L, L) or RGB
+        (L, L, 3), matplotlib colour map, vmin, vmax)."""
+
 
 class SignSpin:
     """Mixed into models whose stored `spin` is s = +-1 (ising; sigma^z of the quantum models):
@@ -169,3 +174,6 @@ class SignSpin:
 
     def describe_spin(self):
         return "spin: 1 channel, s = +-1"
+
+    def spin_picture(self, stored):
+        return stored, "gray", -1.0, 1.0

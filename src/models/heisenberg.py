@@ -81,6 +81,10 @@ class Heisenberg(LatticeModel):
     def describe_spin(self):
         return "spin: 3 channels (s_x, s_y, s_z)"
 
+    def spin_picture(self, stored):
+        # (s_x, s_y, s_z) in [-1, 1] as (red, green, blue) in [0, 1]
+        return (np.moveaxis(stored, 0, -1) + 1) / 2, None, 0.0, 1.0
+
     def cpu_moves(self):
         J, neighbours = self.J, cpu_clusters.neighbour_table(self.L)
         return CpuMoves(

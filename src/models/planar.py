@@ -80,3 +80,7 @@ class Planar:
 
     def describe_spin(self):
         return "spin: 2 channels (cos theta, sin theta)"
+
+    def spin_picture(self, stored):
+        # a cyclic colour map: angle 0 and 2 pi look the same
+        return np.mod(self.angles(stored, np), 2 * np.pi), "hsv", 0.0, 2 * np.pi

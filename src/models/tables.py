@@ -100,6 +100,9 @@ class TableModel(LatticeModel):
     def describe_spin(self):
         return f"spin: one-hot, {self.q} channels"
 
+    def spin_picture(self, stored):
+        return stored, "tab10" if self.q <= 10 else "tab20", -0.5, 9.5 if self.q <= 10 else 19.5
+
     # -- kernel bindings ----------------------------------------------------------------------
     def cpu_moves(self):
         K, J, q, mode = self.bond_coupling(), self.J, self.q, self.cluster_mode

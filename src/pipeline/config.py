@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -23,6 +24,9 @@ DEFAULT = {
     "processes": 2,
     "classification": {
         "sizes": [8, 16, 32],
+        "criterion": "pairs",
+        "networks": "shared",
+        "seeds": [1, 2, 3, 4, 5],
         "classical": {
             "model": {"name": "xy"},  # the study's models: the seed's transfer, classical to quantum XY
             "temperatures": {"min": 0.6, "max": 1.3, "count": 10},
@@ -36,7 +40,7 @@ DEFAULT = {
             "snapshots": {"every": 10, "representations": ["improved"], "distance": "half"},
         },
         "train": {
-            "data": {"representation": "improved", "workers": 0},
+            "data": {"representation": "improved", "workers": 0, "rescale": 0.25},
             "labels": {
                 "windows": [{"max": 0.8, "class": 0}, {"min": 1.05, "class": 1}],
                 "names": ["quasi_ordered", "disordered"],
@@ -66,6 +70,31 @@ DEFAULT = {
 
 class ClassificationStudy(Strict):
     sizes: list[int] = Field(min_length=2, description="lattice sizes (the extrapolation needs two)")
+    criterion: Literal["half", "pairs"] = Field(
+        default="half",
+        description="half: P = 1/2 at each size; pairs: crossing of successive sizes (src.analysis.criteria)",
+    )
+    networks: Literal["shared", "per_size"] = Field(
+        default="shared", description="one network for all sizes, or one per size"
+    )
+    seeds: list[int] = Field(
+        default=[1], min_length=1, description="a network per training seed; the spread enters the errors"
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        for key in ("sizes", "seeds"):
+            values = getattr(self, key)
+            if len(set(values)) < len(values):
+                raise ValueError(f"{key}: {values} lists a value twice")
+        return self
+
+    def classifiers(self) -> list[tuple[str, list[int], int]]:
+        """(stage id, sizes it is trained on, training seed) of every classifier of the study."""
+        if self.networks == "shared":
+            return [(f"classifier_s{seed}", self.sizes, seed) for seed in self.seeds]
+        return [(f"classifier_L{L}_s{seed}", [L], seed) for seed in self.seeds for L in self.sizes]
+
     classical: dict = Field(description="partial src.sample config of the classical runs")
     quantum: dict = Field(description="partial src.sample config of the quantum runs")
     train: dict = Field(description="partial src.train config of the classifier (task classify)")

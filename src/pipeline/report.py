@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from src.analysis.classify import classify_report
+from src.analysis.criteria import CRITERIA
 from src.analysis.inverse_rg import (
     OBSERVABLES,
     comparison_rows,
@@ -15,7 +16,8 @@ from src.analysis.inverse_rg import (
     markdown,
     write_report,
 )
-from src.analysis.stiffness import extrapolate_crossings, plot_stiffness, stiffness_curves
+from src.analysis.pictures import show
+from src.analysis.stiffness import extrapolate_crossings, plot_stiffness, stiffness_curves, symbol
 from src.pipeline.config import PipelineConfig
 from src.pipeline.stages import SIDES, StudyPaths
 from src.provenance import now, provenance
@@ -40,38 +42,51 @@ def _crossings(curves) -> str:
     )
 
 
+def _classifier_method(c, ev) -> str:
+    scaled = f" × L^{c.train['data']['rescale']:g}" if c.train.get("data", {}).get("rescale") else ""
+    networks = f"{len(ev.members)} networks{' per size' if ev.mode == 'per size' else ''} (seeds)"
+    temperatures = "; ".join(f"{p.label}: {p.line().split('  [')[0]}" for p in ev.points)
+    return (
+        f"CNN on `improved` (r = L/2){scaled}, {networks}, {CRITERIA[c.criterion]}: {temperatures}; "
+        "T_x = T_BKT + a/ln²L"
+    )
+
+
+def _stiffness_row(label: str, files, figure: Path) -> list[str]:
+    curves = stiffness_curves(files)
+    plot_stiffness(curves, figure)
+    fit = extrapolate_crossings(curves)
+    sizes = ", ".join(str(c["L"]) for c in curves)
+    return [
+        label,
+        f"{symbol(curves)}(T*) = 2T*/π at L = {sizes}: {_crossings(curves)}; T* = T_BKT + a/ln²L",
+        _estimate(fit.T_c, fit.T_c_error),
+        _literature(files[0]),
+    ]
+
+
 def estimates(cfg: PipelineConfig, figures: Path) -> tuple[list[list[str]], list]:
     """(rows of the estimates table: quantity, method, estimate, literature; the inverse-RG
-    comparisons of src.analysis.inverse_rg), writing the analyses' files and figures under `figures`."""
+    comparisons of src.analysis.inverse_rg), writing the analyses' files and figures under `figures`.
+    Every classifier row is followed by the stiffness crossing of the same files."""
     at = StudyPaths(cfg.data)
     c, r = cfg.classification, cfg.inverse_rg
-    network = at.model("classifier") / "best.pt"
-    sizes = ", ".join(map(str, c.sizes))
+    networks = [at.model(id) / "best.pt" for id, _, _ in c.classifiers()]
     rows = []
-    for label, prefix, folder in (
-        ("T_BKT, classical XY", "xy", "classify_xy"),  # the stages' file prefixes (src.pipeline.stages)
-        ("T_BKT, quantum XY (classical-XY network)", "qxy", "classify_quantum_xy"),
-    ):
-        files = [at.run(f"{prefix}_L{L}") for L in c.sizes]
-        _, curves, fit, _ = classify_report(network, files, figures / folder, form="bkt")
-        method = (
-            f"CNN on `improved` (r = L/2), P = 1/2 at L = {sizes}: {_crossings(curves)}; T_x = T_BKT + a/ln²L"
-        )
-        value = _estimate(fit.T_c, fit.T_c_error) if fit else "none (fewer than two crossings)"
-        rows.append([label, method, value, _literature(files[0])])
-    quantum_files = [at.run(f"qxy_L{L}") for L in c.sizes]
-    stiffness = stiffness_curves(quantum_files)
-    plot_stiffness(stiffness, figures / "stiffness_quantum_xy.png")
-    fit = extrapolate_crossings(stiffness)
-    rows.append(
-        [
+    for label, prefix, folder, stiffness in (
+        ("T_BKT, classical XY", "xy", "classify_xy", "T_BKT, classical XY (helicity modulus)"),
+        (
+            "T_BKT, quantum XY (classical-XY network)",
+            "qxy",
+            "classify_quantum_xy",
             "T_BKT, quantum XY (spin stiffness)",
-            f"ρ_s(T*) = 2T*/π from winding numbers at L = {sizes}: {_crossings(stiffness)}; "
-            "T* = T_BKT + a/ln²L",
-            _estimate(fit.T_c, fit.T_c_error),
-            _literature(quantum_files[0]),
-        ]
-    )
+        ),
+    ):  # the stages' file prefixes (src.pipeline.stages)
+        files = [at.run(f"{prefix}_L{L}") for L in c.sizes]
+        _, ev, _ = classify_report(networks, files, figures / folder, form="bkt", criterion=c.criterion)
+        value = _estimate(ev.fit.T_c, ev.fit.T_c_error) if ev.fit else "none (fewer than two sizes)"
+        rows.append([label, _classifier_method(c, ev), value, _literature(files[0])])
+        rows.append(_stiffness_row(stiffness, files, figures / f"stiffness_{folder.split('_', 1)[1]}.png"))
     generated = {side: at.generated(side) for side in SIDES}
     references = [at.run(f"ising_L{L}") for L in r.reference_sizes]
     comps = comparisons(references, generated)
@@ -88,6 +103,21 @@ def estimates(cfg: PipelineConfig, figures: Path) -> tuple[list[list[str]], list
                 ]
             )
     return rows, comps
+
+
+def gallery(cfg: PipelineConfig, folder: Path) -> list[Path]:
+    """Snapshots below, near and above the transition (src.analysis.pictures) of the largest
+    classical and quantum XY files and of the Ising file the super-resolution networks learn from:
+    spin and graph inputs side by side."""
+    at = StudyPaths(cfg.data)
+    c, r = cfg.classification, cfg.inverse_rg
+    L = max(c.sizes)
+    sources = {
+        f"xy_L{L}": at.run(f"xy_L{L}"),
+        f"qxy_L{L}": at.run(f"qxy_L{L}"),
+        "ising": at.run(f"ising_L{r.size}"),
+    }
+    return [show(path, folder / f"{name}.png") for name, path in sources.items()]
 
 
 def error_table(comps: list, T_train: float) -> str:
@@ -119,6 +149,7 @@ def write(cfg: PipelineConfig, seconds: float) -> Path:
     """Write <output>/report.md (and the figures under <output>/figures); returns its path."""
     figures = cfg.root / "figures"
     rows, comps = estimates(cfg, figures)
+    pictures = gallery(cfg, figures / "gallery")
     info = provenance()
     text = "\n\n".join(
         [
@@ -134,8 +165,17 @@ def write(cfg: PipelineConfig, seconds: float) -> Path:
             "magnitude over the temperature grid, which also measures the flow T -> T' away from the "
             "fixed point. Details: `figures/inverse_rg/report.md`.",
             error_table(comps, cfg.inverse_rg.train_temperature),
+            "## What the networks see",
+            "One snapshot at the lowest temperature, the one nearest the transition and the highest, of "
+            "every stored input (spin, graph and improved correlation configurations; for the quantum "
+            "model the loops of one graph in the (x, τ) plane): `python -m src.analyze show FILE`.",
+            *(f"![{p.stem}]({p.relative_to(cfg.root)})" for p in pictures),
             "## Figures",
-            *(f"![{p.stem}]({p.relative_to(cfg.root)})" for p in sorted(figures.rglob("*.png"))),
+            *(
+                f"![{p.stem}]({p.relative_to(cfg.root)})"
+                for p in sorted(figures.rglob("*.png"))
+                if p.parent.name != "gallery"
+            ),
         ]
     )
     path = cfg.root / "report.md"

@@ -91,8 +91,11 @@ def _sample(
     return Stage(id, "sample", description, config=raw)
 
 
-def _train(id: str, description: str, partial: dict, extra: dict, after, cfg, at: StudyPaths) -> Stage:
-    raw = merged(partial, {**extra, "output": str(at.model(id)), "training": {"seed": cfg.seed}})
+def _train(
+    id: str, description: str, partial: dict, extra: dict, after, cfg, at: StudyPaths, seed=None
+) -> Stage:
+    seed = cfg.seed if seed is None else seed
+    raw = merged(partial, {**extra, "output": str(at.model(id)), "training": {"seed": seed}})
     try:
         tasks.validate(raw)
     except sample_config.ConfigError as err:
@@ -108,11 +111,11 @@ def plan(cfg: PipelineConfig) -> list[Stage]:
     for L in c.sizes:
         stages.append(_sample(f"xy_L{L}", f"classical XY, L = {L}", c.classical, L, ["improved"], cfg, at))
         stages.append(_sample(f"qxy_L{L}", f"quantum XY, L = {L}", c.quantum, L, ["improved"], cfg, at))
-    xy_runs = [f"xy_L{L}" for L in c.sizes]
-    data = {"data": {"files": [str(at.run(i)) for i in xy_runs], "representation": "improved"}}
-    stages.append(
-        _train("classifier", "classifier on classical XY improved", c.train, data, xy_runs, cfg, at)
-    )
+    for id, sizes, seed in c.classifiers():
+        runs = [f"xy_L{L}" for L in sizes]
+        data = {"data": {"files": [str(at.run(i)) for i in runs], "representation": "improved"}}
+        description = f"classifier on classical XY improved, L = {', '.join(map(str, sizes))}, seed {seed}"
+        stages.append(_train(id, description, c.train, data, runs, cfg, at, seed))
     start = f"ising_L{r.size}"
     stages.append(
         _sample(

@@ -18,6 +18,11 @@ class RunFileError(ValueError):
     """A file that is not a usable run file for what was asked; one-line message."""
 
 
+def is_hdf5(path) -> bool:
+    """Whether path is an HDF5 file (by its signature; False for a missing file)."""
+    return Path(path).is_file() and h5py.is_hdf5(path)
+
+
 class SnapshotArray:
     """A read-only view of the (n_T, n_snapshots, ...) snapshots of one representation in an open
     run file: indexing reads from the file and returns numpy arrays, e.g. a[t], a[t, start:stop],

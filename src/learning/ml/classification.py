@@ -36,7 +36,8 @@ class Classification(Task):
         )
 
     def dataset(self, index: SnapshotIndex) -> SnapshotDataset:
-        return SnapshotDataset(self.sources, self.config.data.representation, index)
+        data = self.config.data
+        return SnapshotDataset(self.sources, data.representation, index, data.rescale)
 
     def build(self) -> nn.Module:
         return build_network(self.spec)
@@ -51,11 +52,12 @@ class Classification(Task):
         return f"{self.spec['kind']} on {self.config.data.representation}"
 
     def meta(self) -> dict:
-        rep = self.config.data.representation
+        data = self.config.data
         return {
             "network": self.spec,
-            "representation": rep,
-            "encoding": describe(self.sources[0].model, rep),
+            "representation": data.representation,
+            "rescale": data.rescale,
+            "encoding": describe(self.sources[0].model, data.representation, data.rescale),
             "labels": self.config.labels.model_dump(mode="json", by_alias=True),
         }
 

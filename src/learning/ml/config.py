@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 
 from src import configuration as run_config
 from src.configuration import Strict
+from src.learning.ml.encoding import RESCALABLE
 
 # keys that may change when a run is resumed: they do not change what the steps compute
 RESUMABLE_KEYS = (("data", "workers"), ("training", "epochs"))
@@ -38,6 +39,20 @@ class FilesConfig(Strict):
 class DataConfig(FilesConfig):
     representation: Literal["spin", "correlation", "fk_bonds", "improved"]
     mixed_models: bool = Field(default=False, description="allow files of different models")
+    rescale: float = Field(
+        default=0.0,
+        ge=0,
+        le=2,
+        description="multiply correlation/improved inputs by L^rescale (eta_c: a scale-invariant threshold)",
+    )
+
+    @model_validator(mode="after")
+    def _rescalable(self):
+        if self.rescale and self.representation not in RESCALABLE:
+            raise ValueError(
+                f"rescale: only for the two-point inputs {', '.join(RESCALABLE)}, not {self.representation}"
+            )
+        return self
 
 
 class Window(Strict):

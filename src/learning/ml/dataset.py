@@ -98,8 +98,9 @@ class SnapshotDataset(torch.utils.data.Dataset):
     positions of one lattice size. Here x is the float32 (C, L, L) encoding of src.learning.ml.encoding and y
     the class label; subclasses turn snapshots into other (input, target) pairs (`pairs`)."""
 
-    def __init__(self, sources: list[Source], representation: str, index: SnapshotIndex):
+    def __init__(self, sources: list[Source], representation: str, index: SnapshotIndex, rescale=0.0):
         self.sources, self.representation, self.index = sources, representation, index
+        self.rescale = rescale  # inputs times L^rescale (src.learning.ml.encoding)
         self._arrays, self._pid = {}, None
 
     def __len__(self) -> int:
@@ -118,7 +119,8 @@ class SnapshotDataset(torch.utils.data.Dataset):
 
     def pairs(self, stored: np.ndarray, source: Source, labels: np.ndarray):
         """(network input, target) tensors of snapshots as stored in one file, with their labels."""
-        return torch.from_numpy(encode(stored, source.model, self.representation)), torch.from_numpy(labels)
+        x = encode(stored, source.model, self.representation, self.rescale)
+        return torch.from_numpy(x), torch.from_numpy(labels)
 
     def __getitem__(self, i):
         if np.ndim(i) == 0:
