@@ -3,7 +3,7 @@
 summary FILE...                  the summary table (values with jackknife errors) of run files
 stiffness FILE... [--plot PNG]   XY models: where the stiffness (quantum rho_s, classical helicity
                                  modulus) crosses 2T/pi, per file (one L each), extrapolated in L
-classify MODEL.pt... FILE... [--criterion half|pairs] [--out DIR] [--class K] [--form power|bkt] [--nu NU]
+classify MODEL.pt... FILE... [--criterion half pairs] [--out DIR] [--class K] [--form power|bkt] [--nu NU]
                                  trained classifiers' output vs T per file (one L each), where it
                                  crosses 1/2 (or the curves of successive sizes cross), and the
                                  extrapolation in L; several networks: seeds, or one per size
@@ -53,7 +53,8 @@ def main(argv=None) -> int:
     c.add_argument(
         "--criterion",
         choices=list(CRITERIA),
-        default="half",
+        nargs="+",
+        default=["half"],
         help="half: P = 1/2 at each size; pairs: the curves of successive sizes cross (docs/training.md)",
     )
     c.add_argument("--out", type=Path, default=Path("results/classify"), help="folder of the CSV and figures")

@@ -106,7 +106,7 @@ def test_classify_writes_outputs_that_cross_one_half_near_T_c(files, tmp_path, c
         "outputs.csv",
         "crossings.csv",
         "outputs.png",
-        "extrapolation.png",
+        "extrapolation_half.png",
     }
     with open(out / "outputs.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -186,10 +186,13 @@ def test_seeds_enter_the_error_and_each_network_is_extrapolated_alone(files, tmp
 def test_one_rescaled_network_per_size_and_the_crossing_of_successive_sizes(files, tmp_path, capsys):
     models = [trained_on(files, tmp_path / f"L{L}", (L,), 1, rescale=0.25) for L in (8, 12)]
     out = tmp_path / "classify"
-    args = ["classify", *models, files[12], files[8], "--criterion", "pairs", "--out", str(out)]
+    args = ["classify", *models, files[12], files[8], "--criterion", "half", "pairs", "--out", str(out)]
     assert main(args) == 0
     summary = capsys.readouterr().out
+    assert "crosses 1/2 (1 network per size)" in summary
     assert "of successive sizes cross (1 network per size)" in summary
+    with open(out / "crossings.csv", newline="") as f:
+        assert {r["criterion"] for r in csv.DictReader(f)} == {"half", "pairs"}
     line = next(s for s in summary.splitlines() if s.startswith("L = 8/12: T_x = "))
     assert 1.9 < float(line.split("= ")[2].split("(")[0]) < 2.7, line
 

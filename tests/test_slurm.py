@@ -404,13 +404,14 @@ def test_pipeline_script_submits_the_study_in_order(tmp_path):
         line.split()[-1].rsplit("/", 1)[-1].removesuffix(".yaml"): 101 + k
         for k, line in enumerate(lines[:-1])
     }
-    # the built-in study: classical and quantum XY runs, the classifier, the Ising runs, 2 networks
+    # the built-in study: classical and quantum XY runs, a classifier per seed, the Ising runs, 2 networks
     study = pipeline_config.DEFAULT
     sizes, rg = study["classification"]["sizes"], study["inverse_rg"]
+    classifiers = [f"classifier_s{seed}" for seed in study["classification"]["seeds"]]
     ising = [rg["size"], *rg["reference_sizes"]]
     assert sorted(ids) == sorted(
         [f"{m}_L{L}" for L in sizes for m in ("xy", "qxy")]
-        + ["classifier", *(f"ising_L{L}" for L in ising), "superres_spin", "superres_graph"]
+        + [*classifiers, *(f"ising_L{L}" for L in ising), "superres_spin", "superres_graph"]
     )
     for line in lines[:-1]:
         assert "--parsable" in line and (out / "pipeline" / "configs").is_dir()
@@ -418,8 +419,9 @@ def test_pipeline_script_submits_the_study_in_order(tmp_path):
             assert "--ntasks=8" in line and "--dependency" not in line
     by_id = dict(zip(ids, lines))
     xy_jobs = ":".join(str(ids[f"xy_L{L}"]) for L in sizes)
-    assert f"--dependency=afterok:{xy_jobs} " in by_id["classifier"]
-    assert "jobs/train.slurm" in by_id["classifier"] and "--ntasks=8" not in by_id["classifier"]
+    for classifier in classifiers:
+        assert f"--dependency=afterok:{xy_jobs} " in by_id[classifier]
+        assert "jobs/train.slurm" in by_id[classifier] and "--ntasks=8" not in by_id[classifier]
     start = ids[f"ising_L{rg['size']}"]
     assert f"--dependency=afterok:{start} " in by_id["superres_graph"]
     last = lines[-1]

@@ -180,7 +180,16 @@ TRAINING = {
 }
 
 # root attributes that record when, where and by what a file was made, not what it holds
-PROVENANCE = {"software_version", "git_commit", "host", "versions", "started", "finished", "torch_version"}
+PROVENANCE = {
+    "software_version",
+    "git_commit",
+    "host",
+    "versions",
+    "started",
+    "finished",
+    "torch_version",
+    "run_id",
+}
 TOLERANCE = 1e-6  # relative and absolute, for the trained networks and the generated files
 
 

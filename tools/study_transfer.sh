@@ -6,6 +6,11 @@
 #   plain      one network for every L, trained on L = 16, 32, 64 (TRAIN_SIZES)
 #   rescaled   the same with inputs times L^(1/4) (data.rescale = eta at the KT point)
 #   per_size   one network per L (SIZES), each trained on its own size
+# and, as a check of the criteria where no logarithms intervene, the 2D Ising model (T_c exact): one
+# network for every L on rescaled improved and correlation inputs (eta = 1/4), five seeds each.
+# The inputs compared on classical XY (stage train_inputs, INPUT_SEEDS, sizes <= 64): spin (not
+# rescalable), correlation and one-axis improved (files xy1_L*.h5, snapshots.axes = 1), the latter two
+# rescaled like the two-axis improved of `rescaled`.
 # Usage (runs in the repository root):
 #   tools/study_transfer.sh                          # sample train classify table
 #   tools/study_transfer.sh train_rescaled classify  # some stages only
@@ -19,6 +24,7 @@ OUT=${OUT:-results/study13}
 SIZES=${SIZES:-16 32 64 128}
 TRAIN_SIZES=${TRAIN_SIZES:-16 32 64}
 SEEDS=${SEEDS:-1 2 3 4 5}
+INPUT_SEEDS=${INPUT_SEEDS:-1 2 3}
 VARIANTS="plain rescaled per_size"
 # shellcheck source=tools/study_lib.sh
 source tools/study_lib.sh
@@ -36,7 +42,7 @@ yaml_list() {
 
 stage_sample() {
     local model prefix L
-    for model in xy quantum_xy; do
+    for model in ising xy quantum_xy; do
         prefix=${model/quantum_xy/qxy}
         for L in $SIZES; do
             [ -f "$OUT/${prefix}_L$L.h5" ] && continue
@@ -44,17 +50,22 @@ stage_sample() {
                 --set "model.L=$L" --output "$OUT/${prefix}_L$L.h5"
         done
     done
+    for L in $TRAIN_SIZES; do
+        [ -f "$OUT/xy1_L$L.h5" ] && continue
+        run "sample_xy1_L$L" "$PY" -m src.sample configs/study/xy_sample.yaml --quiet --set "model.L=$L" \
+            --set snapshots.axes=1 --set "snapshots.representations=[improved]" --output "$OUT/xy1_L$L.h5"
+    done
 }
 
-# train NAME SIZES SEED [KEY=VALUE...]: configs/study/train_xy_improved.yaml on those sizes
+# train NAME SIZES SEED [KEY=VALUE...]: configs/study/train_$CONFIG.yaml on the $PREFIX files
 train() {
-    local name=$1 sizes=$2 seed=$3 set sets=()
+    local name=$1 sizes=$2 seed=$3 set sets=() config=${CONFIG:-xy_improved} prefix=${PREFIX:-xy}
     shift 3
     for set in "$@"; do sets+=(--set "$set"); done
     [ -f "$OUT/train/$name/best.pt" ] && [ -f "$OUT/train/$name/.finished" ] && return
     # shellcheck disable=SC2046
-    run "train_$name" "$PY" -m src.train configs/study/train_xy_improved.yaml --quiet --resume \
-        --set "data.files=$(yaml_list $(files xy "$sizes"))" --set "training.seed=$seed" "${sets[@]}" \
+    run "train_$name" "$PY" -m src.train "configs/study/train_$config.yaml" --quiet --resume \
+        --set "data.files=$(yaml_list $(files "$prefix" "$sizes"))" --set "training.seed=$seed" "${sets[@]}" \
         --output "$OUT/train/$name"
     touch "$OUT/train/$name/.finished"
 }
@@ -76,6 +87,24 @@ stage_train_per_size() {
     done
 }
 
+stage_train_ising() {
+    local seed rep
+    for rep in improved correlation; do
+        for seed in $SEEDS; do
+            CONFIG=ising_$rep PREFIX=ising train "ising_${rep}_rescaled_s$seed" "$TRAIN_SIZES" "$seed" data.rescale=0.25
+        done
+    done
+}
+
+stage_train_inputs() {
+    local seed
+    for seed in $INPUT_SEEDS; do
+        CONFIG=xy_spin train "xy_spin_s$seed" "$TRAIN_SIZES" "$seed"
+        CONFIG=xy_correlation train "xy_correlation_rescaled_s$seed" "$TRAIN_SIZES" "$seed" data.rescale=0.25
+        PREFIX=xy1 train "xy1_improved_rescaled_s$seed" "$TRAIN_SIZES" "$seed" data.rescale=0.25
+    done
+}
+
 # networks VARIANT: the model files of a variant
 networks() {
     local seed L
@@ -88,18 +117,40 @@ networks() {
     done
 }
 
+# evaluate NAME ARGS...: src.analyze classify ARGS into $OUT/classify/NAME, unless done already
+# (delete the folder to redo it); a failure is logged and the study goes on
+evaluate() {
+    local name=$1
+    shift
+    [ -f "$OUT/classify/$name/crossings.csv" ] && return
+    run "classify_$name" "$PY" -m src.analyze classify "$@" --criterion half pairs --out "$OUT/classify/$name" || true
+}
+
+# seeded NAME SEEDS: the model files NAME_s<seed>/best.pt
+seeded() {
+    local seed
+    for seed in $2; do echo "$OUT/train/$1_s$seed/best.pt"; done
+}
+
 stage_classify() {
-    local variant criterion prefix
+    local variant prefix rep name
     for variant in $VARIANTS; do
-        for criterion in half pairs; do
-            for prefix in xy qxy; do
-                # shellcheck disable=SC2046
-                run "classify_${variant}_${criterion}_$prefix" "$PY" -m src.analyze classify \
-                    $(networks "$variant") $(files "$prefix" "$SIZES") --criterion "$criterion" --form bkt \
-                    --out "$OUT/classify/${variant}_${criterion}_$prefix" || true
-            done
+        for prefix in xy qxy; do
+            # shellcheck disable=SC2046
+            evaluate "${variant}_$prefix" $(networks "$variant") $(files "$prefix" "$SIZES") --form bkt
         done
     done
+    for rep in improved correlation; do
+        # shellcheck disable=SC2046
+        evaluate "ising_${rep}_rescaled" $(seeded "ising_${rep}_rescaled" "$SEEDS") $(files ising "$SIZES") \
+            --form power --nu 1
+    done
+    for name in xy_spin xy_correlation_rescaled xy1_improved_rescaled; do
+        # shellcheck disable=SC2046
+        evaluate "inputs_$name" $(seeded "$name" "$INPUT_SEEDS") $(files "${name%%_*}" "$TRAIN_SIZES") --form bkt
+    done
+    # shellcheck disable=SC2046
+    evaluate inputs_xy_improved_rescaled $(seeded rescaled "$INPUT_SEEDS") $(files xy "$TRAIN_SIZES") --form bkt
     for prefix in xy qxy; do
         # shellcheck disable=SC2046
         run "stiffness_$prefix" "$PY" -m src.analyze stiffness $(files "$prefix" "$SIZES") \
@@ -111,12 +162,13 @@ stage_table() {
     run table "$PY" tools/study_transfer_table.py "$OUT"
 }
 
-stages=${*:-sample train_plain train_rescaled train_per_size classify table}
+all="sample train_plain train_rescaled train_per_size train_ising train_inputs classify table"
+stages=${*:-$all}
 for stage in $stages; do
-    case $stage in
-    sample | train_plain | train_rescaled | train_per_size | classify | table) "stage_$stage" ;;
+    case " $all " in
+    *" $stage "*) "stage_$stage" ;;
     *)
-        echo "unknown stage '$stage' (sample, train_plain, train_rescaled, train_per_size, classify, table)" >&2
+        echo "unknown stage '$stage' ($all)" >&2
         exit 2
         ;;
     esac

@@ -263,10 +263,12 @@ class Evaluation:
         return "T_BKT" if self.form == "bkt" else "T_c"
 
 
-def evaluate(classifiers, files, k: int, criterion="half", form="power", nu=1.0, device="cpu"):
-    """Every file under its networks, the criterion's temperatures and the extrapolations."""
-    if criterion not in criteria.CRITERIA:
-        raise ClassifyError(f"unknown criterion {criterion!r} (allowed: {', '.join(criteria.CRITERIA)})")
+def evaluate(classifiers, files, k: int, judged=("half",), form="power", nu=1.0, device="cpu"):
+    """Every file under its networks (once), and for each criterion of `judged` its temperatures
+    and extrapolations: one Evaluation per criterion."""
+    for criterion in judged:
+        if criterion not in criteria.CRITERIA:
+            raise ClassifyError(f"unknown criterion {criterion!r} (allowed: {', '.join(criteria.CRITERIA)})")
     with_size = []
     for path in files:
         with RunFile(path) as run:
@@ -280,21 +282,17 @@ def evaluate(classifiers, files, k: int, criterion="half", form="power", nu=1.0,
     problem = mixed_models(members[0])
     if problem:
         raise ClassifyError(problem)
-    try:
-        points = criteria.estimates(criterion, members)
-    except criteria.CriterionError as err:
-        raise ClassifyError(str(err)) from None
-    labels = classifiers[0].meta["labels"]
-    return Evaluation(
-        criterion,
-        form,
-        mode,
-        class_name(labels, k),
-        members,
-        points,
-        criteria.fit(points, form, nu),
-        [criteria.fit(points, form, nu, member=i) for i in range(len(members))],
-    )
+    name = class_name(classifiers[0].meta["labels"], k)
+    evaluations = []
+    for criterion in judged:
+        try:
+            points = criteria.estimates(criterion, members)
+        except criteria.CriterionError as err:
+            raise ClassifyError(str(err)) from None
+        fits = [criteria.fit(points, form, nu, member=i) for i in range(len(members))]
+        fit = criteria.fit(points, form, nu)
+        evaluations.append(Evaluation(criterion, form, mode, name, members, points, fit, fits))
+    return evaluations
 
 
 def summary_text(ev: Evaluation) -> str:
@@ -337,18 +335,19 @@ def write_csv(ev: Evaluation, path: Path) -> None:
                     )
 
 
-def write_crossings(ev: Evaluation, path: Path) -> None:
-    """The criterion's temperatures of every member and their combination ("all")."""
+def write_crossings(evaluations: list[Evaluation], path: Path) -> None:
+    """Every criterion's temperatures of every member and their combination ("all")."""
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["criterion", "sizes", "network", "T_x", "error", "seed_sd"])
-        for p in ev.points:
-            for member, value in zip(ev.members, p.members):
-                cells = ["", ""] if value is None else [f"{v:.8g}" for v in value]
-                writer.writerow([ev.criterion, p.label, member[0]["network"], *cells, ""])
-            if p.complete:
-                combined = [p.value, p.error, p.seed_sd]
-                writer.writerow([ev.criterion, p.label, "all", *(f"{v:.8g}" for v in combined)])
+        for ev in evaluations:
+            for p in ev.points:
+                for member, value in zip(ev.members, p.members):
+                    cells = ["", ""] if value is None else [f"{v:.8g}" for v in value]
+                    writer.writerow([ev.criterion, p.label, member[0]["network"], *cells, ""])
+                if p.complete:
+                    combined = [p.value, p.error, p.seed_sd]
+                    writer.writerow([ev.criterion, p.label, "all", *(f"{v:.8g}" for v in combined)])
 
 
 def plot_outputs(ev: Evaluation, path: Path) -> None:
@@ -396,23 +395,25 @@ def plot_extrapolation(ev: Evaluation, path: Path) -> None:
 
 
 def classify_report(
-    model_paths, files, out: Path, choice=None, form="power", nu=1.0, criterion="half", device="cpu"
-) -> tuple[str, Evaluation, list[Path]]:
-    """The whole evaluation of classifiers on run files: (summary text, the Evaluation, files
-    written to `out`: summary.txt, outputs.csv, crossings.csv and the figures). choice: the output
-    class (index or name; default the ordered one)."""
+    model_paths, files, out: Path, choice=None, form="power", nu=1.0, judged=("half",), device="cpu"
+) -> tuple[str, list[Evaluation], list[Path]]:
+    """The whole evaluation of classifiers on run files under the criteria `judged`: (summary text,
+    an Evaluation per criterion, files written to `out`: summary.txt, outputs.csv, crossings.csv and
+    the figures, extrapolation_<criterion>.png). choice: the output class (index or name; default
+    the ordered one)."""
     classifiers = load_classifiers(model_paths, device)
     k = output_class(classifiers[0].meta["labels"], choice)
-    ev = evaluate(classifiers, files, k, criterion, form, nu, device)
-    summary = summary_text(ev)
+    evaluations = evaluate(classifiers, files, k, judged, form, nu, device)
+    summary = "\n\n".join(summary_text(ev) for ev in evaluations)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "summary.txt", out / "outputs.csv", out / "crossings.csv", out / "outputs.png"]
     written[0].write_text(summary + "\n")
-    write_csv(ev, written[1])
-    write_crossings(ev, written[2])
-    plot_outputs(ev, written[3])
-    if ev.fit is not None:
-        written.append(out / "extrapolation.png")
-        plot_extrapolation(ev, written[-1])
-    return summary, ev, written
+    write_csv(evaluations[0], written[1])
+    write_crossings(evaluations, written[2])
+    plot_outputs(evaluations[0], written[3])
+    for ev in evaluations:
+        if ev.fit is not None:
+            written.append(out / f"extrapolation_{ev.criterion}.png")
+            plot_extrapolation(ev, written[-1])
+    return summary, evaluations, written

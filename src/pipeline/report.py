@@ -83,7 +83,7 @@ def estimates(cfg: PipelineConfig, figures: Path) -> tuple[list[list[str]], list
         ),
     ):  # the stages' file prefixes (src.pipeline.stages)
         files = [at.run(f"{prefix}_L{L}") for L in c.sizes]
-        _, ev, _ = classify_report(networks, files, figures / folder, form="bkt", criterion=c.criterion)
+        _, (ev,), _ = classify_report(networks, files, figures / folder, form="bkt", judged=[c.criterion])
         value = _estimate(ev.fit.T_c, ev.fit.T_c_error) if ev.fit else "none (fewer than two sizes)"
         rows.append([label, _classifier_method(c, ev), value, _literature(files[0])])
         rows.append(_stiffness_row(stiffness, files, figures / f"stiffness_{folder.split('_', 1)[1]}.png"))

@@ -1,9 +1,10 @@
 """Checkpoint files of sampling runs: named arrays and a JSON record of the run's position, in one
 HDF5 file, written so that a checkpoint is either the previous one or the new one, never a torn file.
 
-Written to <path>.tmp, flushed to disk, then renamed onto <path>. A SHA-256 over every dataset
-guards against damage; the model's name and a hash of the run's config (computed by the driver,
-src.sampling.driver.checkpointing) guard against resuming a different run.
+Written to <path>.tmp, flushed to disk, then renamed onto <path> and the folder synced. A SHA-256
+over every dataset and every attribute (the record included) guards against damage; the model's
+name and a hash of the run's config (computed by the driver, src.sampling.driver.checkpointing)
+guard against resuming a different run.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used; one-line message."""
 
 
-def _checksum(arrays: dict) -> str:
-    h = hashlib.sha256()
+def _checksum(arrays: dict, attrs: dict) -> str:
+    h = hashlib.sha256(json.dumps(attrs, sort_keys=True).encode())
     for name in sorted(arrays):
         a = np.ascontiguousarray(arrays[name])
         h.update(name.encode())
@@ -39,18 +40,21 @@ def save(path: Path, arrays: dict, meta: dict, *, model: str, config_hash: str) 
     with h5py.File(tmp, "w") as f:
         for name, a in arrays.items():
             f.create_dataset(name, data=np.asarray(a))
-        f.attrs.update(
-            {
-                "format": FORMAT,
-                "config_hash": config_hash,
-                "model": model,
-                "meta": json.dumps(meta),
-                "checksum": _checksum(arrays),
-            }
-        )
+        attrs = {"format": FORMAT, "config_hash": config_hash, "model": model, "meta": json.dumps(meta)}
+        f.attrs.update({**attrs, "digest": _checksum(arrays, attrs)})
         f.flush()
         os.fsync(f.id.get_vfd_handle())
     os.replace(tmp, path)
+    sync_folder(path)
+
+
+def sync_folder(path: Path) -> None:
+    """fsync the folder holding path, so that a rename into it survives a crash of the node."""
+    fd = os.open(path.parent if str(path.parent) else ".", os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def load(path: Path, *, model: str, config_hash: str, mismatch: str) -> tuple[dict, dict]:
@@ -63,16 +67,19 @@ def load(path: Path, *, model: str, config_hash: str, mismatch: str) -> tuple[di
     with f:
         if f.attrs.get("format") != FORMAT:
             raise CheckpointError(f"checkpoint {path}: not a {FORMAT} file")
+        attrs = {k: f.attrs.get(k) for k in ("format", "config_hash", "model", "meta")}
+        if "digest" not in f.attrs or not all(isinstance(v, str) for v in attrs.values()):
+            raise CheckpointError(f"checkpoint {path}: written by an older version or damaged; start again")
+        arrays = {}
+        f.visititems(
+            lambda name, obj: arrays.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
+        )
+        if _checksum(arrays, attrs) != f.attrs["digest"]:  # first: damage can fake any other answer
+            raise CheckpointError(f"checkpoint {path}: checksum mismatch (damaged)")
         if f.attrs["model"] != model:
             raise CheckpointError(
                 f"checkpoint {path}: holds the {f.attrs['model']} model, the config the {model} model"
             )
         if f.attrs["config_hash"] != config_hash:
             raise CheckpointError(f"checkpoint {path}: {mismatch}")
-        arrays = {}
-        f.visititems(
-            lambda name, obj: arrays.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
-        )
-        if _checksum(arrays) != f.attrs["checksum"]:
-            raise CheckpointError(f"checkpoint {path}: checksum mismatch (damaged)")
         return arrays, json.loads(f.attrs["meta"])

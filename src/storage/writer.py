@@ -21,6 +21,7 @@ import h5py
 import numpy as np
 
 from src.parallel.mpi import World, split
+from src.storage.checkpoint import sync_folder
 from src.storage.schema import (
     FORMAT,
     FORMAT_VERSION,
@@ -43,6 +44,11 @@ def check_output(path: Path, overwrite: bool) -> None:
         raise OutputError(
             f"output {path} exists; pass --overwrite to replace it (kept until the new run completes)"
         )
+    check_folder(path)
+
+
+def check_folder(path: Path) -> None:
+    """The output's folder exists (made if need be) and is writable; OutputError otherwise."""
     parent = path.parent if str(path.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +114,7 @@ class RunWriter:
     def __init__(
         self, path: Path, world: World, layout: RunLayout, attrs: dict | None = None, resume: bool = False
     ):
+        """attrs: the file's attributes (a fresh file only), among them the run's `run_id`."""
         self.path = Path(path)
         self.partial = partial_path(self.path)
         self.world = world
@@ -247,8 +254,25 @@ class RunWriter:
             dset.id.write(mspace, fspace, part, dxpl=dxpl)
 
     def flush(self):
+        """Everything written so far on disk, not only in the system's cache: a checkpoint written
+        after it can rely on the data after a crash of the node."""
         if self.writes:
             self.f.flush()
+        self.world.barrier()
+        if self.world.root:
+            self._sync()
+
+    def _sync(self):
+        fd = os.open(self.partial, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    @property
+    def run_id(self) -> str | None:
+        """The run_id attribute of the file (any rank with the file open)."""
+        return self.f.attrs.get("run_id")
 
     def read_series(self, group: str, name: str) -> np.ndarray:
         """(n_T, n_replicas * n_measurements) as written so far (any rank with the file open)."""
@@ -282,7 +306,9 @@ class RunWriter:
             self.f.close()
         self.world.barrier()
         if self.world.root:
+            self._sync()
             os.replace(self.partial, self.path)
+            sync_folder(self.path)
 
     def close(self):
         """Close without completing (checkpointed runs keep the partial file for --resume)."""

@@ -1,12 +1,26 @@
 """The sampling run across MPI ranks: thermalise, measure, take snapshots, write one file, checkpoint,
 resume. The pieces: the chain schedule (sweeps and replica exchange, src.sampling.driver.schedule),
 the recorder (buffers and collective writes, .recorder) and checkpointing (.checkpointing).
+
+What protects an output (docs/config.md, "Outputs that survive mistakes"):
+- rank 0 holds a lock on <output>.lock for the whole run, so a second run of the same output (a
+  duplicated Slurm submission) stops with one line instead of writing the same files;
+- a fresh start refuses to run over the <output>.ckpt or <output>.partial of an unfinished run
+  unless --overwrite discards them (the checkpoint is removed first, so that it can never be paired
+  with the new partial file);
+- a run has a random run_id, kept in its partial file and in every checkpoint: --resume continues
+  only the partial file of the checkpoint's own run;
+- the partial file is on disk (fsync) before a checkpoint that points into it is written, and a
+  run that fails keeps its partial file whenever a checkpoint can resume it.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from src.parallel.mpi import World, world
 from src.progress import progress
@@ -19,7 +33,7 @@ from src.signals import Checkpointed, install
 from src.stats.derived import format_summary_table, headline_columns
 from src.storage.checkpoint import CheckpointError
 from src.storage.reader import RunFile
-from src.storage.writer import OutputError, RunWriter, check_output, partial_path
+from src.storage.writer import OutputError, RunWriter, check_folder, check_output, partial_path
 
 
 def _on_root(w: World, check):
@@ -45,11 +59,13 @@ class Run:
         self.out = Path(config.output)
         self.thermalised = 0  # thermalisation sweeps done
         self.next_measurement = 0
+        self.run_id = w.bcast(uuid.uuid4().hex if w.root else None)  # a resume takes the checkpoint's
         self._started = time.perf_counter()
 
     def restore(self):
         position = self.checkpoints.restore()
         self.thermalised, self.next_measurement = position["thermalised"], position["next_measurement"]
+        self.run_id = position["run_id"]
 
     def _check_stop(self, writer: RunWriter | None):
         """At a point where all ranks agree: checkpoint when a signal came or the interval passed."""
@@ -59,7 +75,11 @@ class Run:
                 self.recorder.flush(writer, self.next_measurement)
                 writer.flush()
             self.checkpoints.save(
-                {"thermalised": self.thermalised, "next_measurement": self.next_measurement}
+                {
+                    "thermalised": self.thermalised,
+                    "next_measurement": self.next_measurement,
+                    "run_id": self.run_id,
+                }
             )
         if wanted == 2:
             raise Checkpointed
@@ -72,13 +92,17 @@ class Run:
                 self.thermalised += 1
                 bar.update()
                 self._check_stop(None)
+        continuing = resume and self.next_measurement > 0
         writer = RunWriter(
-            self.out,
-            self.w,
-            self.recorder.layout(),
-            writer_attrs,
-            resume=resume and self.next_measurement > 0,
+            self.out, self.w, self.recorder.layout(), {**writer_attrs, "run_id": self.run_id}, continuing
         )
+        # every rank with the file open reads the attribute: parallel HDF5 wants metadata reads collective
+        if continuing and self.w.bcast(writer.run_id if writer.writes else None) != self.run_id:
+            writer.close()
+            raise CheckpointError(
+                f"checkpoint {self.checkpoints.path} belongs to run {self.run_id}, but "
+                f"{writer.partial} to another run; continue neither: --overwrite starts afresh"
+            )
         try:
             if self.next_measurement == 0:
                 self.recorder.start(writer)
@@ -94,8 +118,10 @@ class Run:
             writer.close()
             raise
         except BaseException:
-            if self.w.size == 1:  # with several ranks, closing is collective: src.sample aborts MPI instead
-                writer.abort()
+            # with several ranks, closing is collective: src.sample aborts MPI instead; a partial file
+            # that a checkpoint can resume is kept
+            if self.w.size == 1:
+                writer.close() if self.checkpoints.path.exists() else writer.abort()
             raise
         self.checkpoints.remove()
         return summary
@@ -127,8 +153,46 @@ def run(
     run complete already. Raises Checkpointed after a checkpoint that a signal asked for."""
     w = world()
     install()
-    say = log if w.root else (lambda *a: None)
     out = Path(config.output)
+    _on_root(w, lambda: check_folder(out))
+    lock = FileLock(f"{out}.lock")
+    _on_root(w, lambda: _acquire(lock, out))
+    try:
+        return _run(config, w, out, overwrite, resume, show_progress, log)
+    finally:
+        if w.root:
+            lock.release()
+
+
+def _acquire(lock: FileLock, out: Path) -> None:
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise OutputError(
+            f"output {out} is being written by another run (it holds {lock.lock_file})"
+        ) from None
+
+
+def _check_leftovers(out: Path, overwrite: bool, resume: bool, say) -> None:
+    """A fresh start over what an unfinished run left: refused, or with --overwrite discarded."""
+    ckpt, partial = checkpoint_path(out), partial_path(out)
+    if ckpt.exists():
+        if not overwrite:
+            raise OutputError(
+                f"output {out}: an unfinished run left {ckpt.name}; "
+                "--resume continues it, --overwrite discards it"
+            )
+        say(f"discarding the checkpoint {ckpt} of an earlier run (--overwrite)")
+        ckpt.unlink()
+    elif partial.exists() and not (overwrite or resume):
+        raise OutputError(
+            f"output {out}: a run that stopped before its first checkpoint left {partial.name}; "
+            "--overwrite discards it"
+        )
+
+
+def _run(config: Config, w: World, out: Path, overwrite: bool, resume: bool, show_progress: bool, log):
+    say = log if w.root else (lambda *a: None)
     started = time.time()
     if resume and w.bcast(_complete(out) if w.root else None):
         say(f"{out} is complete already; nothing to do")
@@ -136,6 +200,7 @@ def run(
     resuming = resume and w.bcast(checkpoint_path(out).exists() if w.root else None)
     if not resuming:
         _on_root(w, lambda: check_output(out, overwrite))
+        _on_root(w, lambda: _check_leftovers(out, overwrite, resume, say))
     r = Run(config, w)
     if resuming:
         r.restore()

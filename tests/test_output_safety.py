@@ -1,0 +1,121 @@
+"""What an unfinished run leaves is not lost to a mistake: a fresh start over its checkpoint or
+partial file is refused (one line naming --resume and --overwrite), a second run of the same output
+is refused while the first holds its lock, a checkpoint resumes only the partial file of its own
+run, a damaged checkpoint record is refused, and --overwrite discards cleanly."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import pytest
+from filelock import FileLock
+from helpers import assert_same_data
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ["--set", "model.L=8", "--set", "sweeps.thermalize=50", "--set", "sweeps.measure=4000", "--quiet"]
+
+
+def sample(out: Path, *flags):
+    return subprocess.run(
+        [sys.executable, "-m", "src.sample", *RUN, "--output", str(out), *flags],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def interrupted(out: Path) -> None:
+    """A run stopped by SIGTERM once it writes its partial file: it leaves a checkpoint."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "src.sample", *RUN, "--output", str(out)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    partial = Path(f"{out}.partial")
+    for _ in range(600):
+        if partial.exists():
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, err
+    assert Path(f"{out}.ckpt").exists() and partial.exists()
+
+
+def digests(*paths: Path) -> dict:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.exists()}
+
+
+def one_line(res, *words):
+    assert res.returncode == 2 and res.stderr.startswith("error: ") and res.stderr.count("\n") == 1, (
+        res.stderr
+    )
+    for w in words:
+        assert w in res.stderr, res.stderr
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("whole") / "run.h5"
+    assert sample(out).returncode == 0
+    return out
+
+
+def test_a_fresh_start_over_a_checkpointed_run_is_refused_and_resume_loses_nothing(tmp_path, uninterrupted):
+    out = tmp_path / "run.h5"
+    interrupted(out)
+    leftovers = [Path(f"{out}.ckpt"), Path(f"{out}.partial")]
+    before = digests(*leftovers)
+    one_line(sample(out), "an unfinished run left run.h5.ckpt", "--resume", "--overwrite")
+    assert digests(*leftovers) == before
+    assert sample(out, "--resume").returncode == 0
+    assert_same_data(out, uninterrupted)
+    assert not any(p.exists() for p in leftovers)
+
+
+def test_a_second_run_of_the_same_output_is_refused_while_the_first_holds_the_lock(tmp_path):
+    out = tmp_path / "run.h5"
+    with FileLock(f"{out}.lock", timeout=0):
+        one_line(sample(out), "is being written by another run")
+    assert not Path(f"{out}.partial").exists() and not out.exists()
+
+
+def test_a_checkpoint_resumes_only_the_partial_file_of_its_own_run(tmp_path):
+    out, other = tmp_path / "run.h5", tmp_path / "other.h5"
+    interrupted(out)
+    interrupted(other)
+    shutil.copy(f"{other}.partial", f"{out}.partial")  # the same config, another run's data
+    before = digests(Path(f"{out}.ckpt"), Path(f"{out}.partial"))
+    one_line(sample(out, "--resume"), "belongs to run", "run.h5.partial to another run")
+    assert digests(Path(f"{out}.ckpt"), Path(f"{out}.partial")) == before
+
+
+def test_a_flipped_character_in_the_checkpoint_record_is_refused(tmp_path):
+    out = tmp_path / "run.h5"
+    interrupted(out)
+    with h5py.File(f"{out}.ckpt", "r+") as f:
+        meta = f.attrs["meta"]
+        f.attrs["meta"] = meta.replace('"next_measurement": ', '"next_measurement": 1', 1)
+    one_line(sample(out, "--resume"), "checksum mismatch (damaged)")
+
+
+def test_a_lone_partial_file_needs_overwrite_and_overwrite_discards_a_checkpoint(tmp_path, uninterrupted):
+    out = tmp_path / "run.h5"
+    Path(f"{out}.partial").write_bytes(b"left by a run killed before its first checkpoint")
+    one_line(sample(out), "stopped before its first checkpoint left run.h5.partial", "--overwrite")
+    assert sample(out, "--overwrite").returncode == 0
+    assert_same_data(out, uninterrupted)
+    interrupted(tmp_path / "again.h5")
+    done = sample(tmp_path / "again.h5", "--overwrite")
+    assert done.returncode == 0 and "discarding the checkpoint" in done.stdout + done.stderr
+    assert not Path(f"{tmp_path / 'again.h5'}.ckpt").exists()
+    assert_same_data(tmp_path / "again.h5", uninterrupted)
