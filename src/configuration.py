@@ -20,9 +20,34 @@ class ConfigError(ValueError):
 
 
 class Strict(BaseModel):
-    """A config section: unknown keys are errors."""
+    """A config section: unknown keys are errors, and so are NaN and infinite numbers."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class StrictLoader(yaml.SafeLoader):
+    """safe_load that also refuses what YAML allows but a config never means: a key given twice
+    (where the last would silently win) and aliases (which let a few lines expand to gigabytes)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.YAMLError(f"line {mark.line + 1}: aliases (*name) are not accepted in a config")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.YAMLError(f"line {key_node.start_mark.line + 1}: key {key!r} given twice")
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def load_yaml(text):
+    """A YAML document (str or file) read with StrictLoader."""
+    return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
 
 
 def _is_union_tag(part) -> bool:
@@ -44,7 +69,8 @@ def one_line(err: ValidationError) -> str:
     elif e["type"] == "extra_forbidden":
         msg = "unknown key"
     elif e["type"] != "missing" and not isinstance(e.get("input"), dict):
-        msg = f"{msg} (got {e['input']!r})"
+        got = repr(e["input"])
+        msg = f"{msg} (got {got if len(got) <= 60 else got[:57] + '...'})"
     return f"config key '{loc}': {msg}"
 
 
@@ -69,7 +95,10 @@ def apply_override(raw: dict, assignment: str) -> None:
         if not isinstance(node.get(p, {}), dict):
             raise ConfigError(f"config key '{key}': '{p}' is not a section")
         node = node.setdefault(p, {})
-    node[parts[-1]] = yaml.safe_load(value)
+    try:
+        node[parts[-1]] = load_yaml(value)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"--set {key}: the value is not valid YAML ({str(err).splitlines()[0]})") from None
 
 
 def read(path: str | Path | None, overrides=(), default: dict | None = None):
@@ -78,10 +107,12 @@ def read(path: str | Path | None, overrides=(), default: dict | None = None):
         raw = copy.deepcopy(default)
     else:
         try:
-            with open(path) as f:
-                raw = yaml.safe_load(f)
+            with open(path, encoding="utf-8") as f:
+                raw = load_yaml(f)
         except OSError as err:
             raise ConfigError(f"config file {path}: {err.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"config file {path}: not UTF-8 text") from None
         except yaml.YAMLError as err:
             raise ConfigError(f"config file {path}: not valid YAML ({str(err).splitlines()[0]})") from None
     if isinstance(raw, dict):

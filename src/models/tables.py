@@ -22,6 +22,8 @@ from src.sampling.graph.configurations import label_identity, pair_table_configu
 from src.sampling.updates import array_kernels, cpu_clusters, cpu_local, cpu_wolff
 from src.sampling.updates.array_clusters import FortuinKasteleynClusters
 
+MAX_Q = int(np.iinfo(np.int8).max) + 1  # labels 0 .. q - 1 in int8 states and snapshots
+
 
 @dataclass(frozen=True)
 class TableModel(LatticeModel):
@@ -37,6 +39,8 @@ class TableModel(LatticeModel):
         super().__post_init__()
         if self.q < 2:
             raise ValueError(f"q must be at least 2 for the {self.name} model, got {self.q}")
+        if self.q > MAX_Q:  # labels are stored as int8
+            raise ValueError(f"q must be at most {MAX_Q} for the {self.name} model, got {self.q}")
 
     @classmethod
     def refusal(cls, key, value):

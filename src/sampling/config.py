@@ -114,7 +114,7 @@ class Config(Strict):
     replica_exchange: ReplicaExchangeConfig | Literal[False] = ReplicaExchangeConfig()
     checkpoint: CheckpointConfig = CheckpointConfig()
     seed: int = Field(default=1, ge=0)
-    output: str = "results/run.h5"
+    output: str = Field(default="results/run.h5", min_length=1)
     backend: Literal["auto", "cpu", "gpu", "array"] = "auto"
 
     @field_validator("temperatures")
@@ -158,6 +158,11 @@ class Config(Strict):
         reason = built.axes_refusal(self.snapshots.axes)
         if reason:
             raise ValueError(f"snapshots.axes: {reason}")
+        if self.snapshots.every > self.sweeps.measure:
+            raise ValueError(
+                f"snapshots.every: {self.snapshots.every} is more than sweeps.measure "
+                f"({self.sweeps.measure}): the run would take no snapshot (0 takes none on purpose)"
+            )
         d = self.snapshots.distance
         if d != "half" and not 1 <= d < self.model.L:
             raise ValueError(f"snapshots.distance: must be 'half' or in [1, {self.model.L - 1}], got {d}")
