@@ -170,7 +170,7 @@ def crossings(name):
         return None
     text = path.read_text()
     per_L = dict(re.findall(r"L =\s+(\d+): T_x = (\S+(?: \S+)?)\s+\(", text))
-    fit = re.search(r"extrapolated T_c = (\S+)\s+\((.*); (.*)\)", text)
+    fit = re.search(r"extrapolated T_(?:c|BKT) = (\S+)\s+\((.*); (.*)\)", text)
     return per_L, fit
 
 
