@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from functools import cache
 from pathlib import Path
 
@@ -84,6 +86,18 @@ def sample_runs(folder: Path, settings: dict) -> dict:
         out, _ = job.communicate(timeout=300)
         assert job.returncode == 0, out
     return {name: str(folder / f"{name}.h5") for name in settings}
+
+
+def terminate_once_writing(proc: subprocess.Popen, output) -> str:
+    """SIGTERM to a src.sample process once it writes <output>.partial (what Slurm sends at a time
+    limit); its stderr once it has exited."""
+    partial = Path(f"{output}.partial")
+    for _ in range(600):
+        if partial.exists():
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    return proc.communicate(timeout=120)[1]
 
 
 def datasets(path) -> dict:

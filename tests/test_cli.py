@@ -3,14 +3,13 @@ existing output file untouched; a good run writes a file the reader understands.
 
 import hashlib
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import terminate_once_writing
 
 from src.storage.reader import RunFile, RunFileError
 
@@ -168,16 +167,10 @@ def test_interrupted_run_keeps_existing_output(good_run, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    partial = Path(str(good_run) + ".partial")
-    for _ in range(600):
-        if partial.exists():
-            break
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    err = terminate_once_writing(proc, good_run)
     assert proc.returncode == 3 and "--resume" in err
     assert digest(good_run) == before
-    assert partial.exists() and Path(str(good_run) + ".ckpt").exists()
+    assert Path(str(good_run) + ".partial").exists() and Path(str(good_run) + ".ckpt").exists()
 
 
 def test_foreign_file_is_refused(tmp_path):

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import h5py
 import pytest
 from filelock import FileLock
-from helpers import assert_same_data
+from helpers import assert_same_data, terminate_once_writing
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ["--set", "model.L=8", "--set", "sweeps.thermalize=50", "--set", "sweeps.measure=4000", "--quiet"]
@@ -40,15 +38,9 @@ def interrupted(out: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    partial = Path(f"{out}.partial")
-    for _ in range(600):
-        if partial.exists():
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
+    err = terminate_once_writing(proc, out)
     assert proc.returncode == 3, err
-    assert Path(f"{out}.ckpt").exists() and partial.exists()
+    assert Path(f"{out}.ckpt").exists() and Path(f"{out}.partial").exists()
 
 
 def digests(*paths: Path) -> dict:
