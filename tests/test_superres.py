@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from src.learning.rg.fk_measure import agreeing
 from src.learning.rg.superres import (
     SuperResolution,
     agreement,
@@ -107,20 +108,29 @@ def test_save_and_load(tmp_path):
 @pytest.mark.parametrize("name", SPECS)
 def test_loss_is_the_cross_entropy_per_variable(name):
     """losses: the mean over a configuration's variables of -log P(its value); agreement: the
-    fraction of variables whose most likely value is the target's."""
+    fraction of variables whose most likely value is the target's. The variables of the graph side
+    are the bonds whose ends agree."""
     spec = SPECS[name]
     torch.manual_seed(5)
     network = SuperResolution(spec)
-    configs = random_configs(spec, 3, 8)
-    inputs, targets = training_pairs(configs, spec)
+    configs, spins = random_configs(spec, 3, 8), None
+    free = torch.ones(3, 1, 8, 8, dtype=torch.bool)
+    if spec["target"] == "fk_bonds":  # bonds only where the ends agree; the others are no variables
+        spins = random_configs(SPECS["ising spin"], 3, 8, seed=1)
+        free = torch.from_numpy(agreeing(spins))
+        configs = configs * free.numpy()
+    inputs, targets = training_pairs(configs, spec, spins)
     logits = network(inputs)
     probs = probabilities(network, inputs)
     if spec["model"] == "potts":
-        p_target = probs.gather(1, targets[:, None])[:, 0]
+        p_target = probs.gather(1, targets[:, None])
     else:
         p_target = torch.where(targets > 0.5, probs, 1 - probs)
-    expected = -p_target.log().flatten(1).mean(dim=1)
-    torch.testing.assert_close(losses(logits, targets, spec), expected, rtol=1e-5, atol=1e-6)
-    likely = probs.argmax(dim=1) if spec["model"] == "potts" else (probs > 0.5).float()
-    same = (likely == targets).flatten(1).float().mean(dim=1)
-    torch.testing.assert_close(agreement(logits, targets, spec), same)
+    per_configuration = [-p[f].log().mean() for p, f in zip(p_target, free.expand_as(p_target))]
+    torch.testing.assert_close(
+        losses(logits, targets, spec), torch.stack(per_configuration), rtol=1e-5, atol=1e-6
+    )
+    likely = probs.argmax(dim=1, keepdim=True) if spec["model"] == "potts" else (probs > 0.5).float()
+    target_values = targets[:, None] if spec["model"] == "potts" else targets
+    same = [(lk == t)[f].float().mean() for lk, t, f in zip(likely, target_values, free.expand_as(likely))]
+    torch.testing.assert_close(agreement(logits, targets, spec), torch.stack(same))

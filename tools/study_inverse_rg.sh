@@ -7,13 +7,16 @@
 #   generate  from the L = 16 Monte Carlo snapshots, 16 -> 32 -> 64 (-> 128), every generation T
 #   flow      python -m src.analyze flow: generated vs Monte Carlo at the same L and T, the flow
 #             T -> T', its fixed points, the error table and the figures, one folder per model
+#   onestep   one-step reproduction: an independent L = 32 run (seed 1032) of every T, each
+#             configuration's block super-resolved once by both networks (superres --block --steps 1)
+#             and compared with the configuration (python -m src.analyze onestep), one folder per model
 #   pertemp   control: one network per temperature (the design docs/rg.md recommends) at two
 #             temperatures per model, one below and one above T_c, generated and compared the same way
 #   table     $OUT/table.md: spin vs graph side, fixed points against T_c, training, wall times
 #   bench     python -m bench.superres (generation throughput) into $OUT/bench_superres.md
 #
 # Usage (from anywhere; runs in the repository root):
-#   tools/study_inverse_rg.sh OUT                     # stages sample train generate flow pertemp table
+#   tools/study_inverse_rg.sh OUT                     # stages sample train generate flow onestep pertemp table
 #   tools/study_inverse_rg.sh OUT flow table          # only some stages, in the order given
 #   tools/study_inverse_rg.sh OUT bench               # the throughput benchmark (not in the default)
 # Environment (defaults in brackets):
@@ -25,6 +28,7 @@
 #   POTTS_REF_L [64], POTTS_STEPS [2]   the same for the 3-state Potts model
 #   ISING_GEN_T, POTTS_GEN_T            generation temperatures (every other one of the Monte Carlo grid)
 #   ISING_PER_T [2.0 2.8], POTTS_PER_T [0.9 1.2], PER_T_EPOCHS [40]   the per-temperature control
+#   ONESTEP_MEASURE [4000]  sweeps of the one-step test runs (snapshots every 40: 100 per T)
 # Every run file gets seed = L. Finished steps are not redone: an existing run file is kept,
 # training starts with --resume (nothing to do when all epochs are done), a generated folder that
 # holds its largest L is kept; flow and table are always rewritten (seconds). Everything runs
@@ -36,7 +40,7 @@
 #   POTTS_REF_L="64 128" POTTS_STEPS=3 tools/study_inverse_rg.sh results/rg_study_big
 set -euo pipefail
 if [ $# -lt 1 ] || [[ $1 == -* ]]; then
-    echo "usage: $0 OUT [sample|train|generate|flow|pertemp|table|bench ...]" >&2
+    echo "usage: $0 OUT [sample|train|generate|flow|onestep|pertemp|table|bench ...]" >&2
     exit 2
 fi
 OUT=$(realpath -m "$1")
@@ -55,6 +59,7 @@ POTTS_GEN_T=${POTTS_GEN_T:-0.8 0.85 0.9 0.95 1.0 1.05 1.1 1.15 1.2 1.25 1.3}
 ISING_PER_T=${ISING_PER_T:-2.0 2.8}
 POTTS_PER_T=${POTTS_PER_T:-0.9 1.2}
 PER_T_EPOCHS=${PER_T_EPOCHS:-40}
+ONESTEP_MEASURE=${ONESTEP_MEASURE:-4000}
 # shellcheck source=tools/study_lib.sh
 source tools/study_lib.sh
 
@@ -162,6 +167,29 @@ pertemp() {
 stage_pertemp() {
     pertemp ising "$ISING_STEPS" "$ISING_N" "$ISING_REF_L" "$ISING_PER_T"
     pertemp potts3 "$POTTS_STEPS" "$POTTS_N" "$POTTS_REF_L" "$POTTS_PER_T"
+}
+
+# onestep MODEL CONFIG: the test run $OUT/MODEL_L32_test.h5, both sides one step from its blocks, the analysis
+onestep() {
+    local model=$1 config=$2 side test="$OUT/${model}_L32_test.h5" sides=()
+    if [ ! -f "$test" ]; then
+        run "sample_${model}_L32_test" "$PY" -m src.sample "configs/study/$config.yaml" --quiet --set seed=1032 \
+            --set "sweeps.measure=$ONESTEP_MEASURE" --set snapshots.every=40 \
+            --set "snapshots.representations=[spin, fk_bonds]" --output "$test"
+    fi
+    for side in spin graph; do
+        if [ ! -f "$OUT/onestep_generated/${model}_$side/L32.h5" ]; then
+            run "onestep_generate_${model}_$side" "$PY" -m src.analyze superres "$OUT/train/${model}_$side/best.pt" \
+                "$test" --steps 1 --block --seed 1 --out "$OUT/onestep_generated/${model}_$side" --overwrite --quiet
+        fi
+        sides+=(--generated "$side=$OUT/onestep_generated/${model}_$side")
+    done
+    run "onestep_$model" "$PY" -m src.analyze onestep "$test" "${sides[@]}" --out "$OUT/onestep/$model"
+}
+
+stage_onestep() {
+    onestep ising rg_ising_sample
+    onestep potts3 rg_potts3_sample
 }
 
 stage_bench() {
@@ -383,12 +411,12 @@ print(text)
 EOF
 }
 
-stages=${*:-sample train generate flow pertemp table}
+stages=${*:-sample train generate flow onestep pertemp table}
 for stage in $stages; do
     case $stage in
-    sample | train | generate | flow | pertemp | table | bench) "stage_$stage" ;;
+    sample | train | generate | flow | onestep | pertemp | table | bench) "stage_$stage" ;;
     *)
-        echo "unknown stage '$stage' (sample, train, generate, flow, pertemp, table, bench)" >&2
+        echo "unknown stage '$stage' (sample, train, generate, flow, onestep, pertemp, table, bench)" >&2
         exit 2
         ;;
     esac

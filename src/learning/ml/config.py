@@ -18,7 +18,7 @@ from src.configuration import Strict
 from src.learning.ml.encoding import RESCALABLE
 
 # keys that may change when a run is resumed: they do not change what the steps compute
-RESUMABLE_KEYS = (("data", "workers"), ("training", "epochs"))
+RESUMABLE_KEYS = (("data", "workers"), ("training", "epochs"), ("training", "patience"))
 TEMPERATURE_RTOL = 1e-9  # window bounds include temperatures this close to them
 
 
@@ -137,7 +137,12 @@ class NetworkConfig(Strict):
 
 
 class TrainingConfig(Strict):
-    epochs: int = Field(default=20, ge=1)
+    epochs: int = Field(default=20, ge=1, description="the most epochs; fewer where patience stops the run")
+    patience: int | None = Field(
+        default=None,
+        ge=1,
+        description="stop once the validation loss has not improved on its lowest for this many epochs",
+    )
     batch_size: int = Field(default=256, ge=1, description="global: summed over all processes")
     lr: float = Field(default=1e-3, gt=0)
     weight_decay: float = Field(default=0.0, ge=0)

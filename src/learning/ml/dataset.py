@@ -109,13 +109,18 @@ class SnapshotDataset(torch.utils.data.Dataset):
     def __getstate__(self):  # open files do not travel to spawned workers; each opens its own
         return {**self.__dict__, "_arrays": {}, "_pid": None}
 
-    def _snapshots(self, f: int) -> SnapshotArray:
+    def _snapshots(self, f: int, representation: str) -> SnapshotArray:
         if self._pid != os.getpid():  # a forked worker: the parent's handles are not ours to use
             self._arrays, self._pid = {}, os.getpid()
-        if f not in self._arrays:
+        if (f, representation) not in self._arrays:
             run = RunFile(self.sources[f].path)  # kept with its array: closing it would close both
-            self._arrays[f] = (run, run.snapshot_array(self.representation))
-        return self._arrays[f][1]
+            self._arrays[f, representation] = (run, run.snapshot_array(representation))
+        return self._arrays[f, representation][1]
+
+    def read(self, f: int, t: int, snaps: np.ndarray, representation: str | None = None) -> np.ndarray:
+        """Snapshots `snaps` (sorted, close together) of temperature row t of file f, in one read."""
+        block = self._snapshots(f, representation or self.representation)[t, snaps[0] : snaps[-1] + 1]
+        return block[snaps - snaps[0]]
 
     def pairs(self, stored: np.ndarray, source: Source, labels: np.ndarray):
         """(network input, target) tensors of snapshots as stored in one file, with their labels."""
@@ -134,8 +139,7 @@ class SnapshotDataset(torch.utils.data.Dataset):
         parts = []
         for start, stop in zip(starts, np.r_[starts[1:], len(ix)]):
             f, t, snaps = ix.file[start], ix.temperature[start], ix.snapshot[start:stop]
-            block = self._snapshots(f)[t, snaps[0] : snaps[-1] + 1]
-            parts.append(self.pairs(block[snaps - snaps[0]], self.sources[f], ix.label[start:stop]))
+            parts.append(self.pairs(self.read(f, t, snaps), self.sources[f], ix.label[start:stop]))
         asked = torch.from_numpy(np.argsort(order))  # from sorted positions back to the order asked for
         x, y = (torch.cat(p)[asked] for p in zip(*parts))
         return x, y

@@ -15,6 +15,7 @@ import time
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
@@ -107,7 +108,7 @@ class Trainer:
         path = self.out / outputs.CHECKPOINT
         if resume and path.exists():
             self._restore(path)
-            return self.epoch < self.config.training.epochs
+            return self.epoch < self.config.training.epochs and not self.plateau()
         if self.d.root:
             outputs.check_unused(self.out, overwrite)
         return True
@@ -120,8 +121,8 @@ class Trainer:
         ck = read_checkpoint(path, self.d.device)
         if ck["config_hash"] != self.config.resume_hash():
             raise TrainError(
-                f"checkpoint {path}: belongs to another config (only data.workers and training.epochs "
-                "may change on --resume)"
+                f"checkpoint {path}: belongs to another config (only data.workers, training.epochs and "
+                "training.patience may change on --resume)"
             )
         if ck["data"] != self._data_identity():
             raise TrainError(f"checkpoint {path}: was made from other data files")
@@ -192,7 +193,7 @@ class Trainer:
         with progress(
             epochs * steps, "train", "step", enabled=show, initial=self.epoch * steps + self.step
         ) as bar:
-            while self.epoch < epochs:
+            while self.epoch < epochs and not self.plateau():
                 started = time.monotonic() - self.seconds
                 self.train_sampler.set_epoch(self.epoch)
                 self.train_sampler.start_step = self.step
@@ -206,8 +207,19 @@ class Trainer:
                         self._save_checkpoint()
                         raise signals.Checkpointed
                 self._finish_epoch(time.monotonic() - started)
+                if self.plateau():
+                    self.say(
+                        f"validation loss not lower for {self.config.training.patience} epochs: "
+                        f"stopped after epoch {self.epoch} (plateau)"
+                    )
                 if self.epoch < epochs and self._stop_requested():
                     raise signals.Checkpointed
+
+    def plateau(self) -> bool:
+        """Whether the validation loss has gone `training.patience` epochs without a new lowest
+        value (the history is the same on every rank and after a resume)."""
+        patience, losses = self.config.training.patience, [row["val_loss"] for row in self.history]
+        return patience is not None and len(losses) - 1 - int(np.argmin(losses or [0])) >= patience
 
     def _stop_requested(self) -> bool:
         """A signal reached any rank (all ranks must stop at the same step)."""
@@ -304,7 +316,7 @@ def train(
             trainer.start()
             trainer.run(show_progress)
         else:
-            say(f"{config.output}: all {config.training.epochs} epochs are done already; nothing to do")
+            say(f"{config.output}: training finished already (epochs or plateau); nothing to do")
     except (signals.Checkpointed, *USER_ERRORS):  # raised on every rank at the same point
         teardown(wait=True)
         raise

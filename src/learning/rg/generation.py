@@ -37,6 +37,7 @@ from src.storage.writer import OutputError, RunLayout, RunWriter, check_output
 
 from .blocking import block_majority, coarse_size
 from .config import select_temperatures
+from .fk_measure import FK_SWEEPS, paint
 from .superres import generate, labels_of, load_superres, random_stream
 
 UPDATE = "superres"  # the `update` attribute of generated files: how their configurations were made
@@ -92,10 +93,7 @@ def describe(
         values = model.measure(state, None, np)  # no graph: spins do not determine improved_nn
         return {"spin": configs}, {name: values[name] for name in measured_names(model, target)}
     labels = cluster_labels(configs)  # canonical: the flat index of a cluster's first site
-    state = np.take_along_axis(
-        colours.integers(0, model.q, (R, model.n_sites)), labels.reshape(R, -1), axis=1
-    )
-    state = state.reshape(labels.shape).astype(np.int8)
+    state = paint(labels, colours.integers(0, model.q, (R, model.n_sites)))
     graph = Graph(configs, labels, None)
     snapshots = model.snapshot(state, graph, stored_names(target), model.L // 2, np)
     return snapshots, model.measure(state, graph, np)
@@ -111,6 +109,7 @@ def generate_files(
     temperatures="all",
     n: int | None = None,
     block: bool = False,
+    sweeps: int | None = None,
     overwrite: bool = False,
     device: str = "cpu",
     show_progress: bool = True,
@@ -118,12 +117,18 @@ def generate_files(
     """Generate and write the files (see the module docstring); returns their paths, smallest L first.
 
     temperatures: "all" or a list of the source's temperatures; n: snapshots per temperature (default
-    all). The same arguments give the same files."""
+    all); sweeps: Edwards-Sokal sweeps of the generated bonds (src.learning.rg.fk_measure; default
+    FK_SWEEPS for a network of bonds). The same arguments give the same files."""
     started = now()
     if steps < 1:
         raise GenerationError(f"--steps {steps}: must be at least 1")
     network, meta = load_superres(model_path, device)
     spec = network.spec
+    bonds = spec["target"] == "fk_bonds"
+    if sweeps is None:
+        sweeps = FK_SWEEPS if bonds else 0
+    if sweeps < 0 or (sweeps and not bonds):
+        raise GenerationError(f"--sweeps {sweeps}: the bonds of a graph network take 0 or more, spins none")
     with RunFile(source_path) as run:
         stored, rows, n, L_start = _start(run, spec, temperatures, n, block)
         temps = run.temperatures[rows]
@@ -139,6 +144,7 @@ def generate_files(
             "n": n,
             "temperatures": temps.tolist(),
             "block": block,
+            "sweeps": sweeps,
             "device": str(device),
             "network": spec,
             "training": meta,
@@ -150,6 +156,7 @@ def generate_files(
             "steps": steps,
             "L_start": L_start,
             "block": block,
+            "sweeps": sweeps,
             "target": spec["target"],
             "superres_model": settings["model_file"],
             "superres_model_sha256": file_sha256(Path(model_path)),
@@ -169,7 +176,7 @@ def generate_files(
                 outputs.append(
                     (lattice, RunWriter(path, World(), layout, {**attrs, "L": lattice.L, "step": step}))
                 )
-            _generate(network, stored, rows, n, block, seed, outputs, show_progress)
+            _generate(network, stored, rows, n, block, sweeps, seed, outputs, show_progress)
             for lattice, writer in outputs:
                 series = {name: writer.read_series("observables", name) for name in writer.layout.observables}
                 writer.write_summary(
@@ -207,7 +214,9 @@ def _start(run: RunFile, spec: dict, temperatures, n: int | None, block: bool):
         raise GenerationError(f"--block: {err}") from None
 
 
-def _generate(network, stored, rows, n: int, block: bool, seed: int, outputs: list, show_progress: bool):
+def _generate(
+    network, stored, rows, n: int, block: bool, sweeps: int, seed: int, outputs: list, show_progress: bool
+):
     """Generate from the first n snapshots of `rows` of `stored`, chunk by chunk, into the writers of
     `outputs` (one per step), with one random stream."""
     spec, stream = network.spec, random_stream(network, seed)
@@ -218,7 +227,8 @@ def _generate(network, stored, rows, n: int, block: bool, seed: int, outputs: li
         for start in range(0, n, chunk):
             batch = stored[rows, start : min(n, start + chunk)]  # (n_T, B, ...)
             labels = labels_of(batch.reshape(-1, *batch.shape[2:]), spec)
-            sizes = generate(network, block_majority(labels) if block else labels, len(outputs), stream)
+            start_labels = block_majority(labels) if block else labels
+            sizes = generate(network, start_labels, len(outputs), stream, sweeps)
             for (lattice, writer), configs in zip(outputs, sizes):
                 _write(
                     writer,

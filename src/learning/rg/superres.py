@@ -5,7 +5,10 @@ configurations (Efthymiou, Beach, Melko, PRB 99, 075113 (2019); Shiina et al., S
 Two targets:
 - `spin`: the fine spins. Ising: P(s = +1) per site (sigmoid); q-state Potts: a softmax over the
   q labels per site.
-- `fk_bonds`: the fine Fortuin-Kasteleyn bonds, P(bond occupied) per bond (2 channels). The fine
+- `fk_bonds`: the fine Fortuin-Kasteleyn bonds, per bond (2 channels) the probability p_b of an
+  inhomogeneous FK measure (src.learning.rg.fk_measure): a bond whose ends agree is occupied with
+  probability p_b, as in a Swendsen-Wang sweep, so training fits the stored bonds given the stored
+  spins, and generation samples the measure, factor q^C included, by Edwards-Sokal sweeps. The fine
   `improved` at r = 1 would be a poor target: its sites are deltas of one partition, so they obey
   transitivity around every plaquette, and sampling them site by site gives sets of deltas that
   belong to no partition. Every bond configuration is a valid graph, so the bonds are sampled and
@@ -42,6 +45,7 @@ from src.sampling.graph.labelling import cluster_labels
 from src.storage import networks as network_files
 
 from .blocking import BLOCK, block_majority, label_identity
+from .fk_measure import FK_SWEEPS, bond_targets, fk_sweeps
 
 TARGETS = ("spin", "fk_bonds")
 
@@ -157,22 +161,25 @@ def encode(labels, spec: dict) -> torch.Tensor:
     return torch.from_numpy(labels.astype(np.float32))[:, None]
 
 
-def target_tensor(configs, spec: dict) -> torch.Tensor:
-    """What the loss compares the logits with: Potts labels (n, L, L) int64, otherwise the
-    Bernoulli variables (n, C_out, L, L) float32 (s = +1, or bond occupied)."""
+def target_tensor(configs, spec: dict, spins=None) -> torch.Tensor:
+    """What the loss compares the logits with: Potts labels (n, L, L) int64, the Ising spin
+    (n, 1, L, L) float32 (1 for s = +1), or for bonds (n, 2, L, L) float32 the bond where its ends
+    agree in `spins` and fk_measure.UNSATISFIED where they differ."""
     configs = np.asarray(configs)
     if _potts_spins(spec):
         return torch.from_numpy(configs.astype(np.int64))
     if spec["target"] == "spin":
         return torch.from_numpy(configs == 1).float()[:, None]
-    return torch.from_numpy(configs.astype(np.float32))
+    if spins is None:
+        raise ValueError("the bond targets need the spins the bonds were drawn from")
+    return torch.from_numpy(bond_targets(configs, spins))
 
 
-def training_pairs(configs, spec: dict) -> tuple[torch.Tensor, torch.Tensor]:
+def training_pairs(configs, spec: dict, spins=None) -> tuple[torch.Tensor, torch.Tensor]:
     """(input of the block transform, target) for fine configurations (n, L, L) spins or
-    (n, 2, L, L) bonds."""
+    (n, 2, L, L) bonds with their spins (n, L, L)."""
     coarse = block_majority(labels_of(configs, spec))
-    return encode(coarse, spec), target_tensor(configs, spec)
+    return encode(coarse, spec), target_tensor(configs, spec, spins)
 
 
 # ---- probabilities and sampling ------------------------------------------------------------------
@@ -204,15 +211,22 @@ def random_stream(network: SuperResolution, seed: int) -> torch.Generator:
     return torch.Generator(device=_device(network)).manual_seed(seed)
 
 
-def generate(network: SuperResolution, labels, steps: int, stream: torch.Generator) -> list[np.ndarray]:
+def generate(
+    network: SuperResolution, labels, steps: int, stream: torch.Generator, sweeps: int = FK_SWEEPS
+) -> list[np.ndarray]:
     """Apply the network `steps` times, L -> 2L -> 4L ..., each step sampling its configurations
     and feeding their labels to the next. labels: (n, L, L) of the start, spins or cluster labels
-    (labels_of a configuration, or block_majority of those of a configuration of 2L). Returns the
-    sampled configurations of every step, in the network's target representation."""
+    (labels_of a configuration, or block_majority of those of a configuration of 2L). Bonds are
+    drawn independently and then brought towards the FK measure of the predicted probabilities by
+    `sweeps` Edwards-Sokal sweeps (src.learning.rg.fk_measure); spins are independent given the
+    block. Returns the sampled configurations of every step, in the network's target representation."""
     out = []
     network.eval()
     for _ in range(steps):
-        configs = sample(probabilities(network, encode(labels, network.spec)), network.spec, stream)
+        probs = probabilities(network, encode(labels, network.spec))
+        configs = sample(probs, network.spec, stream)
+        if network.spec["target"] == "fk_bonds":
+            configs = fk_sweeps(probs, configs, network.spec["q"], sweeps, stream)
         labels = labels_of(configs, network.spec)
         out.append(configs)
     return out
@@ -225,19 +239,34 @@ def _device(network: nn.Module) -> torch.device:
     return next(network.parameters()).device
 
 
+def _free(targets: torch.Tensor, spec: dict) -> torch.Tensor:
+    """Which targets are random variables of the model: all spins; the bonds whose ends agree
+    (where they differ the bond is empty under the FK measure whatever the network says)."""
+    if spec["target"] == "fk_bonds":
+        return targets >= 0
+    return torch.ones_like(targets, dtype=torch.bool)
+
+
+def _per_configuration(values: torch.Tensor, free: torch.Tensor) -> torch.Tensor:
+    """The mean of `values` over each configuration's free variables (n,)."""
+    return (values * free).flatten(1).sum(dim=1) / free.flatten(1).sum(dim=1).clamp(min=1)
+
+
 def losses(logits: torch.Tensor, targets: torch.Tensor, spec: dict) -> torch.Tensor:
-    """Cross entropy of every configuration (n,), per variable: the mean over its sites (and bonds)."""
+    """Cross entropy of every configuration (n,), per variable: the mean over its sites, or over
+    its bonds whose ends agree (the conditional likelihood of the bonds given the spins)."""
     if _potts_spins(spec):
         per_variable = F.cross_entropy(logits, targets, reduction="none")
     else:
-        per_variable = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
-    return per_variable.flatten(1).mean(dim=1)
+        per_variable = F.binary_cross_entropy_with_logits(logits, targets.clamp(min=0), reduction="none")
+    return _per_configuration(per_variable, _free(targets, spec))
 
 
 def agreement(logits: torch.Tensor, targets: torch.Tensor, spec: dict) -> torch.Tensor:
-    """The fraction (n,) of each configuration's variables whose most likely value is the target's."""
+    """The fraction (n,) of each configuration's variables (as in `losses`) whose most likely value
+    is the target's."""
     same = logits.argmax(dim=1) == targets if _potts_spins(spec) else (logits > 0) == (targets > 0.5)
-    return same.flatten(1).float().mean(dim=1)
+    return _per_configuration(same.float(), _free(targets, spec))
 
 
 def save_superres(path, network: SuperResolution, meta: dict | None = None) -> None:

@@ -22,14 +22,20 @@ from .superres import SuperResolution, agreement, losses, save_superres, superre
 
 
 class PairDataset(SnapshotDataset):
-    """Batches of (network input of the block transform, target) of stored configurations."""
+    """Batches of (network input of the block transform, target) of stored configurations; bonds
+    come with the spins they were drawn from (the targets of the FK measure)."""
 
     def __init__(self, sources: list[Source], index: SnapshotIndex, spec: dict):
         super().__init__(sources, spec["target"], index)
         self.spec = spec
 
+    def read(self, f, t, snaps, representation=None):
+        bonds = self.spec["target"] == "fk_bonds"
+        return super().read(f, t, snaps), super().read(f, t, snaps, "spin") if bonds else None
+
     def pairs(self, stored, source, labels):
-        return training_pairs(stored, self.spec)
+        configs, spins = stored
+        return training_pairs(configs, self.spec, spins)
 
 
 class SuperResolutionTask(Task):
@@ -37,6 +43,8 @@ class SuperResolutionTask(Task):
         data = config.data
         # one model and one L: the files are all samples of the one map the network learns
         sources = read_sources(data.files, data.target, mixed_models=True)
+        if data.target == "fk_bonds":  # the bonds' targets need the spins they were drawn from
+            read_sources(data.files, "spin", mixed_models=True)
         attrs = [s.model.attributes() for s in sources]
         models = sorted({f"{a['model']} q={a['q']} J={a['J']:g} L={a['L']}" for a in attrs})
         if len(models) > 1:
