@@ -18,12 +18,15 @@ from src.analysis.inverse_rg import (
     OBSERVABLES,
     InverseRGError,
     comparisons,
+    contraction,
     fixed_point,
+    ideal_temperature,
     interpolate,
     inverse_rg_report,
     match_temperature,
     parse_sides,
 )
+from src.models import make_model
 from src.storage.reader import RunFileError
 
 GRID = "{min: 1.8, max: 2.8, count: 21, spacing: linear}"  # spacing 0.05
@@ -52,6 +55,19 @@ def test_matched_temperature_and_its_error_against_resampling():
     level = rng.normal(target, target_error, 20000)
     resampled = 1.0 + (level - y1) / (y2 - y1)
     assert np.isclose(match.error, resampled.std(), rtol=0.03)
+
+
+def test_ideal_flow_and_its_contraction():
+    """The ideal inverse RG contracts T - T_c by 2^(-k/nu) (Ising nu = 1, 3-state Potts 5/6); a flow
+    T' - T_c = kappa (T - T_c) gives back kappa on both sides of T_c, NaN T' left out."""
+    ising, potts = make_model("ising", 8), make_model("potts", 8, q=3)
+    T = np.array([2.0, 2.1, 2.5, 2.8])
+    assert np.allclose(ideal_temperature(ising, T, 1) - 2.269185, (T - 2.269185) / 2)
+    assert np.allclose(ideal_temperature(potts, [1.2], 2) - 0.994973, 0.205027 * 2 ** (-2.4))
+    assert np.isnan(ideal_temperature(make_model("potts", 8, q=6), [1.0], 1)).all()  # first order
+    T_prime = 2.269185 + np.array([0.3, 0.3, 0.4, np.nan]) * (T - 2.269185)
+    below, above = contraction(T, T_prime, 2.269185)
+    assert np.isclose(below, 0.3) and np.isclose(above, 0.4)
 
 
 def test_matching_hits_grid_points_takes_the_nearest_solution_and_names_the_range():
@@ -145,7 +161,14 @@ def test_report_tables_csv_and_figures(runs, tmp_path):
     text = inverse_rg_report([runs["mc8"], runs["potts_mc4"]], sides, tmp_path)
     assert "literature T_c = 2.269185" in text and "literature T_c = 0.994973" in text
     assert (tmp_path / "report.md").read_text().strip() in text
-    for name in ("observables_ising.png", "flow_ising.png", "observables_potts3.png", "flow_potts3.png"):
+    for name in (
+        "observables_ising.png",
+        "flow_ising.png",
+        "collapse_ising.png",
+        "observables_potts3.png",
+        "flow_potts3.png",
+        "collapse_potts3.png",
+    ):
         assert (tmp_path / name).stat().st_size > 10_000
     with open(tmp_path / "comparison.csv") as f:
         rows = list(csv.DictReader(f))

@@ -76,7 +76,11 @@ def test_make_run_writes_a_report_with_every_estimate(tmp_path):
     figures = {p.name for p in (tmp_path / "results" / "figures").rglob("*.png")}
     assert {"outputs.png", "stiffness_quantum_xy.png", "stiffness_xy.png", "flow_ising.png"} <= figures
     assert {"xy_L12.png", "qxy_L12.png", "ising.png"} <= figures  # the gallery
-    assert "## Inverse RG: spin against graph super-resolution" in report.read_text()
+    text = report.read_text()
+    assert "## Inverse RG: spin against graph super-resolution" in text
+    assert "trained on every temperature" in text and "onestep.png" in figures
+    for phase in ("below", "above"):  # the one-step comparison of both sides on e, m^2 and G(L/2)
+        assert sum(f"| {phase} T_c (" in line for line in text.splitlines()) == 3, phase
 
 
 def test_one_network_per_size_and_seed_each_trained_on_its_own_size(tmp_path):

@@ -411,7 +411,8 @@ def test_pipeline_script_submits_the_study_in_order(tmp_path):
     ising = [rg["size"], *rg["reference_sizes"]]
     assert sorted(ids) == sorted(
         [f"{m}_L{L}" for L in sizes for m in ("xy", "qxy")]
-        + [*classifiers, *(f"ising_L{L}" for L in ising), "superres_spin", "superres_graph"]
+        + [*classifiers, *(f"ising_L{L}" for L in ising), f"ising_L{rg['size']}_test"]
+        + ["superres_spin", "superres_graph"]
     )
     for line in lines[:-1]:
         assert "--parsable" in line and (out / "pipeline" / "configs").is_dir()

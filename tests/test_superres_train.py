@@ -286,7 +286,8 @@ def test_resume_after_a_signal_gives_the_uninterrupted_result(files, tmp_path, m
 
 def test_training_stops_at_a_plateau_of_the_validation_loss(files, tmp_path):
     """training.patience = 1: the run stops after the first epoch whose validation loss is not a new
-    lowest, before its 30 epochs; a resume then has nothing to do."""
+    lowest, before its 30 epochs; a resume then has nothing to do. With min_improvement = 0.5 and
+    patience 2 it stops after epoch 3."""
     raw = raw_config(files, tmp_path / "out", epochs=30, patience=1)
     quiet_train(raw)
     losses = [
@@ -295,6 +296,10 @@ def test_training_stops_at_a_plateau_of_the_validation_loss(files, tmp_path):
     assert len(losses) < 30
     assert all(b < a for a, b in zip(losses[:-2], losses[1:-1])) and losses[-1] >= losses[-2]
     assert quiet_train(raw, resume=True) is None
+    # an improvement counts only when the loss falls by min_improvement (relative): none falls by half
+    raw = raw_config(files, tmp_path / "half", epochs=30, patience=2, min_improvement=0.5)
+    quiet_train(raw)
+    assert len((tmp_path / "half" / "metrics.csv").read_text().splitlines()) == 1 + 3
 
 
 @pytest.mark.parametrize("name", ["superres_ising", "superres_potts3"])

@@ -10,13 +10,16 @@
 #   onestep   one-step reproduction: an independent L = 32 run (seed 1032) of every T, each
 #             configuration's block super-resolved once by both networks (superres --block --steps 1)
 #             and compared with the configuration (python -m src.analyze onestep), one folder per model
+#   exponents repeated enlargement at T_c: runs at the literature T_c (L = 16 the start, 400
+#             snapshots; L = 32 ... 256 the Monte Carlo reference, 200 each), both networks applied
+#             four times (16 -> 256), python -m src.analyze exponents (eta, gamma/nu), one folder per model
 #   pertemp   control: one network per temperature (the design docs/rg.md recommends) at two
 #             temperatures per model, one below and one above T_c, generated and compared the same way
 #   table     $OUT/table.md: spin vs graph side, fixed points against T_c, training, wall times
 #   bench     python -m bench.superres (generation throughput) into $OUT/bench_superres.md
 #
 # Usage (from anywhere; runs in the repository root):
-#   tools/study_inverse_rg.sh OUT                     # stages sample train generate flow onestep pertemp table
+#   tools/study_inverse_rg.sh OUT                     # stages sample train generate flow onestep exponents pertemp table
 #   tools/study_inverse_rg.sh OUT flow table          # only some stages, in the order given
 #   tools/study_inverse_rg.sh OUT bench               # the throughput benchmark (not in the default)
 # Environment (defaults in brackets):
@@ -29,6 +32,7 @@
 #   ISING_GEN_T, POTTS_GEN_T            generation temperatures (every other one of the Monte Carlo grid)
 #   ISING_PER_T [2.0 2.8], POTTS_PER_T [0.9 1.2], PER_T_EPOCHS [40]   the per-temperature control
 #   ONESTEP_MEASURE [4000]  sweeps of the one-step test runs (snapshots every 40: 100 per T)
+#   EXP_SIZES [32 64 128 256]  the Monte Carlo sizes at T_c and the generated ones (from L = 16)
 # Every run file gets seed = L. Finished steps are not redone: an existing run file is kept,
 # training starts with --resume (nothing to do when all epochs are done), a generated folder that
 # holds its largest L is kept; flow and table are always rewritten (seconds). Everything runs
@@ -40,7 +44,7 @@
 #   POTTS_REF_L="64 128" POTTS_STEPS=3 tools/study_inverse_rg.sh results/rg_study_big
 set -euo pipefail
 if [ $# -lt 1 ] || [[ $1 == -* ]]; then
-    echo "usage: $0 OUT [sample|train|generate|flow|onestep|pertemp|table|bench ...]" >&2
+    echo "usage: $0 OUT [sample|train|generate|flow|onestep|exponents|pertemp|table|bench ...]" >&2
     exit 2
 fi
 OUT=$(realpath -m "$1")
@@ -60,6 +64,7 @@ ISING_PER_T=${ISING_PER_T:-2.0 2.8}
 POTTS_PER_T=${POTTS_PER_T:-0.9 1.2}
 PER_T_EPOCHS=${PER_T_EPOCHS:-40}
 ONESTEP_MEASURE=${ONESTEP_MEASURE:-4000}
+EXP_SIZES=${EXP_SIZES:-32 64 128 256}
 # shellcheck source=tools/study_lib.sh
 source tools/study_lib.sh
 
@@ -190,6 +195,34 @@ onestep() {
 stage_onestep() {
     onestep ising rg_ising_sample
     onestep potts3 rg_potts3_sample
+}
+
+# exponents MODEL CONFIG T_C: Monte Carlo at T_c of L = 16 and EXP_SIZES, both networks 16 -> 256, the fit
+exponents() {
+    local model=$1 config=$2 tc=$3 L side files=() sides=() steps=0 measure
+    for L in 16 $EXP_SIZES; do
+        files+=("$OUT/${model}_tc_L$L.h5")
+        [ -f "${files[-1]}" ] && continue
+        measure=2000
+        [ "$L" = 16 ] && measure=4000
+        run "sample_${model}_tc_L$L" "$PY" -m src.sample "configs/study/$config.yaml" --quiet --set "model.L=$L" \
+            --set "seed=$((2000 + L))" --set "temperatures=[$tc]" --set "sweeps.measure=$measure" \
+            --set snapshots.every=10 --set "snapshots.representations=[spin, fk_bonds]" --output "${files[-1]}"
+    done
+    for L in $EXP_SIZES; do steps=$((steps + 1)); done
+    for side in spin graph; do
+        if [ ! -f "$OUT/exponents_generated/${model}_$side/L$((16 << steps)).h5" ]; then
+            run "exponents_generate_${model}_$side" "$PY" -m src.analyze superres "$OUT/train/${model}_$side/best.pt" \
+                "${files[0]}" --steps "$steps" --seed 1 --out "$OUT/exponents_generated/${model}_$side" --overwrite --quiet
+        fi
+        sides+=(--generated "$side=$OUT/exponents_generated/${model}_$side")
+    done
+    run "exponents_$model" "$PY" -m src.analyze exponents "${files[@]:1}" "${sides[@]}" --out "$OUT/exponents/$model"
+}
+
+stage_exponents() {
+    exponents ising rg_ising_sample 2.269185
+    exponents potts3 rg_potts3_sample 0.994973
 }
 
 stage_bench() {
@@ -411,12 +444,12 @@ print(text)
 EOF
 }
 
-stages=${*:-sample train generate flow onestep pertemp table}
+stages=${*:-sample train generate flow onestep exponents pertemp table}
 for stage in $stages; do
     case $stage in
-    sample | train | generate | flow | onestep | pertemp | table | bench) "stage_$stage" ;;
+    sample | train | generate | flow | onestep | exponents | pertemp | table | bench) "stage_$stage" ;;
     *)
-        echo "unknown stage '$stage' (sample, train, generate, flow, onestep, pertemp, table, bench)" >&2
+        echo "unknown stage '$stage' (sample, train, generate, flow, onestep, exponents, pertemp, table, bench)" >&2
         exit 2
         ;;
     esac

@@ -37,7 +37,6 @@ QUANTITIES = {
     "g_quarter": ("G(L/4)", "η", lambda s: -s),
     "chi": ("L² m²", "γ/ν", lambda s: s),
 }
-EXACT_ETA = {("ising", 2): 0.25, ("potts", 2): 0.25, ("potts", 3): 4 / 15, ("potts", 4): 0.25}
 
 
 @dataclass(frozen=True)
@@ -53,9 +52,10 @@ class Series:
 
 
 def exact(model: Model, symbol: str) -> float | None:
-    eta = EXACT_ETA.get((model.name, model.attributes()["q"]))
-    if eta is None:
+    """The exact eta or gamma/nu = 2 - eta (Model.exact_exponents), None where unknown."""
+    if model.exact_exponents is None:
         return None
+    eta = model.exact_exponents["eta"]
     return eta if symbol == "η" else 2 - eta
 
 

@@ -62,6 +62,7 @@ class Curve:
     model: Model
     T: np.ndarray
     estimates: dict
+    steps: int | None = None  # of a generated file: network steps from the source lattice's L
 
 
 @dataclass(frozen=True)
@@ -131,11 +132,15 @@ def read_curve(path, names=None) -> Curve:
                 have = ", ".join(n for n in OBSERVABLES if n in summary) or "none"
                 raise RunFileError(f"{path}: no {name!r} in its summary (has: {have})")
         order = np.argsort(run.temperatures)
+        steps = None
+        if run.attrs.get("update") == "superres":  # with --block the first step remakes the source's L
+            steps = int(run.attrs["step"]) - int(bool(run.attrs["block"]))
         return Curve(
             str(path),
             run.model,
             run.temperatures[order],
             {k: (v[order], e[order]) for k, (v, e) in estimates.items()},
+            steps,
         )
 
 
@@ -162,6 +167,27 @@ def match_temperature(grid, values, errors, target: float, target_error: float, 
         return Match(np.nan, np.nan, 0, f"{beyond}, outside the Monte Carlo range")
     i = np.argmin(np.abs(roots - near))
     return Match(float(roots[i]), float(root_errors[i]), int(roots.size))
+
+
+def ideal_temperature(model: Model, T, steps: int) -> np.ndarray:
+    """T' of an ideal inverse RG after `steps` doublings of L: T_c + (T - T_c) 2^(-steps/nu), with the
+    literature T_c and the exact nu; NaN where the model has none."""
+    T = np.asarray(T, dtype=float)
+    if model.literature_tc is None or model.exact_exponents is None:
+        return np.full_like(T, np.nan)
+    return model.literature_tc + (T - model.literature_tc) * 2.0 ** (-steps / model.exact_exponents["nu"])
+
+
+def contraction(T, T_prime, T_c: float) -> tuple[float, float]:
+    """kappa = (T' - T_c)/(T - T_c) by least squares through the origin, over the temperatures below
+    and above T_c separately (NaN T' left out); NaN where a side has none."""
+    T, T_prime = np.asarray(T, dtype=float), np.asarray(T_prime, dtype=float)
+    out = []
+    for side in (T < T_c, T > T_c):
+        ok = side & np.isfinite(T_prime)
+        x, y = T[ok] - T_c, T_prime[ok] - T_c
+        out.append(float(x @ y / (x @ x)) if ok.any() else np.nan)
+    return out[0], out[1]
 
 
 def fixed_point(T, flow: list[Match]) -> tuple[float, float] | None:
@@ -263,6 +289,7 @@ def comparison_rows(comps: list[Comparison]) -> list[dict]:
     """One row per side, model, L, T and observable."""
     rows = []
     for c in comps:
+        ideal = _ideal(c)
         for name, (value, error) in c.generated.estimates.items():
             mc, mc_error = c.at_T[name]
             for i, T in enumerate(c.generated.T):
@@ -284,6 +311,7 @@ def comparison_rows(comps: list[Comparison]) -> list[dict]:
                         "relative": diff / abs(mc[i]) if mc[i] != 0 else np.nan,  # (improved r=L/2 at high T)
                         "T_prime": match.T,
                         "T_prime_error": match.error,
+                        "T_ideal": ideal[i],
                         "solutions": match.solutions,
                         "note": match.note
                         or ("" if np.isfinite(mc[i]) else "T outside the Monte Carlo range"),
@@ -292,10 +320,18 @@ def comparison_rows(comps: list[Comparison]) -> list[dict]:
     return rows
 
 
+def _ideal(c: Comparison) -> np.ndarray:
+    """T' of the ideal inverse RG at the generated file's temperatures (NaN: unknown)."""
+    if c.generated.steps is None:
+        return np.full(c.generated.T.shape, np.nan)
+    return ideal_temperature(c.generated.model, c.generated.T, c.generated.steps)
+
+
 def error_rows(comps: list[Comparison]) -> list[dict]:
     """Per side, model, L and observable, over the temperatures inside the Monte Carlo range: the
     mean |relative error|, the mean z^2 (about 1 when generated and Monte Carlo agree) and the
-    largest |z|; and the fixed point of the flow."""
+    largest |z|; the fixed point of the flow; and its contraction kappa = (T' - T_c)/(T - T_c) below
+    and above the literature T_c beside that of the ideal inverse RG, 2^(-steps/nu)."""
     out = []
     for c in comps:
         rows = comparison_rows([c])
@@ -304,6 +340,14 @@ def error_rows(comps: list[Comparison]) -> list[dict]:
             z = np.array([r["z"] for r in inside])
             relative = np.array([r["relative"] for r in inside])
             T_fixed, T_fixed_error = c.fixed[name] or (np.nan, np.nan)
+            T_c, exponents = c.generated.model.literature_tc, c.generated.model.exact_exponents
+            T_prime = [m.T for m in c.flow[name]]
+            kappa = contraction(c.generated.T, T_prime, T_c) if T_c is not None else (np.nan, np.nan)
+            ideal = (
+                2.0 ** (-c.generated.steps / exponents["nu"])
+                if exponents is not None and c.generated.steps is not None
+                else np.nan
+            )
             out.append(
                 {
                     **{k: rows[0][k] for k in ("side", "model", "L")},
@@ -317,6 +361,9 @@ def error_rows(comps: list[Comparison]) -> list[dict]:
                     "max_abs_z": float(np.max(np.abs(z))) if inside else np.nan,
                     "T_fixed": T_fixed,
                     "T_fixed_error": T_fixed_error,
+                    "kappa_below": kappa[0],
+                    "kappa_above": kappa[1],
+                    "kappa_ideal": ideal,
                 }
             )
     return out
@@ -379,6 +426,7 @@ def error_text(rows: list[dict]) -> str:
         "mean z²",
         "max |z|",
         "fixed point T*",
+        "κ below | above T_c (ideal)",
     ]
     cells = [
         [
@@ -391,6 +439,7 @@ def error_text(rows: list[dict]) -> str:
             f"{r['mean_z2']:.3g}",
             f"{r['max_abs_z']:.3g}",
             _value(r["T_fixed"], r["T_fixed_error"]) if np.isfinite(r["T_fixed"]) else "none in range",
+            f"{r['kappa_below']:.3g} | {r['kappa_above']:.3g} ({r['kappa_ideal']:.3g})",
         ]
         for r in sorted(
             rows, key=lambda r: (r["model"], r["L"], r["side"], list(OBSERVABLES).index(r["observable"]))
@@ -488,6 +537,7 @@ def plot_flow(comps: list[Comparison], path: Path) -> None:
     colour, marker = _styles(comps)
     reference = comps[0].generated.model.literature_tc
     spans = {name: [] for name in names}
+    ideal_drawn = set()
     for c in comps:
         L = c.generated.model.L
         for name, flow in c.flow.items():
@@ -495,6 +545,10 @@ def plot_flow(comps: list[Comparison], path: Path) -> None:
             T_prime, error = np.array([(m.T, m.error) for m in flow]).T
             spans[name] += [*c.generated.T, *T_prime[np.isfinite(T_prime)]]
             _side_points(ax, c, colour, marker, c.generated.T, T_prime, error)
+            ideal = _ideal(c)
+            if np.isfinite(ideal).all() and (name, L) not in ideal_drawn:
+                ideal_drawn.add((name, L))
+                ax.plot(c.generated.T, ideal, "--", color=colour[L], lw=1, label=f"ideal L = {L}")
             if c.fixed[name]:
                 T_star, T_star_error = c.fixed[name]
                 ax.errorbar([T_star], [T_star], xerr=[T_star_error], fmt="*", color=colour[L], ms=11, mec="k")
@@ -509,8 +563,61 @@ def plot_flow(comps: list[Comparison], path: Path) -> None:
         ax.set_xlabel("T / J (source)")
         ax.set_ylabel(f"T' / J from {OBSERVABLES[name]}")
         ax.legend(frameon=False, fontsize=7)
-    fig.suptitle(f"{comps[0].generated.model.label}: inverse-RG flow T → T' (stars: fixed points)")
+    fig.suptitle(
+        f"{comps[0].generated.model.label}: inverse-RG flow T → T' (stars: fixed points; dashed: ideal "
+        "T_c + (T − T_c) 2^(−k/ν))"
+    )
     save(fig, path)
+
+
+COLLAPSED = {"m2": "m² L^η", "improved_half": "G(L/2) L^η"}  # both ~ L^(-eta) f((T - T_c) L^(1/nu))
+
+
+def plot_collapse(comps: list[Comparison], path: Path) -> bool:
+    """Finite-size scaling of Monte Carlo and generated sizes together: Y L^eta against
+    x = (T - T_c) L_s^(1/nu), where L_s is the lattice's own L for Monte Carlo and the source's L for
+    a generated lattice (k steps from T carry it to T_c + (T - T_c) 2^(-k/nu) at 2^k L_s under an
+    ideal inverse RG, which leaves x unchanged). False (nothing drawn) without exact exponents."""
+    model = comps[0].generated.model
+    if model.exact_exponents is None or model.literature_tc is None:
+        return False
+    nu, eta, T_c = model.exact_exponents["nu"], model.exact_exponents["eta"], model.literature_tc
+    names = [n for n in COLLAPSED if any(n in c.generated.estimates for c in comps)]
+    if not names:
+        return False
+    plt = pyplot()
+    fig, axes = _grid(plt, names)
+    colour, marker = _styles(comps)
+    curves = {}
+    for c in comps:
+        L = c.generated.model.L
+        source_L = L / 2 ** (c.generated.steps or 0)
+        for name in names:
+            if name not in c.generated.estimates:
+                continue
+            curves.setdefault((name, c.mc.path), c.mc)
+            value, error = c.generated.estimates[name]
+            x = (c.generated.T - T_c) * source_L ** (1 / nu)
+            _side_points(axes[name], c, colour, marker, x, value * L**eta, error * L**eta)
+    for (name, _), mc in curves.items():
+        L = mc.model.L
+        value, error = mc.estimates[name]
+        axes[name].errorbar(
+            (mc.T - T_c) * L ** (1 / nu),
+            value * L**eta,
+            error * L**eta,
+            color=colour[L],
+            lw=1,
+            capsize=1,
+            label=f"MC L = {L}",
+        )
+    for name, ax in axes.items():
+        ax.set_xlabel("(T − T_c) L_s^(1/ν)")
+        ax.set_ylabel(COLLAPSED[name])
+        ax.legend(frameon=False, fontsize=7)
+    fig.suptitle(f"{model.label}: finite-size scaling of Monte Carlo (lines) and generated sizes (markers)")
+    save(fig, path)
+    return True
 
 
 def inverse_rg_report(mc_files, generated_dirs: dict, out) -> str:
@@ -535,6 +642,8 @@ def write_report(comps: list[Comparison], out) -> str:
         for kind, plot in (("observables", plot_observables), ("flow", plot_flow)):
             figures.append(out / f"{kind}_{_slug(model)}.png")
             plot(group, figures[-1])
+        if plot_collapse(group, out / f"collapse_{_slug(model)}.png"):
+            figures.append(out / f"collapse_{_slug(model)}.png")
     sections += [
         "## Error table (temperatures inside the Monte Carlo range)",
         "z = (generated − Monte Carlo) / combined error; fixed point: T'(T) = T of that observable.",

@@ -298,7 +298,12 @@ def plot_reproduction(reps: list[Reproduction], path: Path) -> None:
 def reproduction_report(source_path, generated_dirs: dict, out) -> str:
     """The whole analysis; writes to `out` onestep.md (the returned text), onestep.csv (per side, T
     and observable), onestep_phases.csv (the side comparison) and onestep.png."""
-    reps = reproductions(source_path, generated_dirs)
+    text = reproduction_report_files(reproductions(source_path, generated_dirs), out)
+    return f"{text}\n\nwritten to {out}: onestep.md, onestep.csv, onestep_phases.csv, onestep.png"
+
+
+def reproduction_report_files(reps: list[Reproduction], out) -> str:
+    """The files of reproduction_report for reproductions already made; returns the text."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     phases = phase_rows(reps)
@@ -319,4 +324,4 @@ def reproduction_report(source_path, generated_dirs: dict, out) -> str:
     write_csv([r for rep in reps for r in rep.rows], out / "onestep.csv")
     write_csv(phases, out / "onestep_phases.csv")
     plot_reproduction(reps, out / "onestep.png")
-    return f"{text}\n\nwritten to {out}: onestep.md, onestep.csv, onestep_phases.csv, onestep.png"
+    return text

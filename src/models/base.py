@@ -116,6 +116,12 @@ class Model(ABC):
         """The literature critical temperature at this J, None where unknown."""
         return None if self.critical_temperature is None else self.critical_temperature * self.J
 
+    @property
+    def exact_exponents(self) -> dict[str, float] | None:
+        """The exact critical exponents nu and eta of a continuous transition (gamma/nu = 2 - eta in
+        two dimensions), None where there are none (first order, BKT) or they are not known."""
+        return None
+
     # -- sampling -----------------------------------------------------------------------------
     @abstractmethod
     def backend(self, kind: str, update: str, betas, seed: int, replica_ids, **options):

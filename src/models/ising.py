@@ -32,6 +32,10 @@ class Ising(SignSpin, TableModel):
     def refusal(cls, key, value):
         return None if key == "q" and value == 2 else super().refusal(key, value)
 
+    @property
+    def exact_exponents(self):
+        return {"nu": 1.0, "eta": 0.25}
+
     def pair_table(self):
         s = 1 - 2 * np.arange(2)
         return np.outer(s, s).astype(np.float64)

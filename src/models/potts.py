@@ -31,6 +31,15 @@ class Potts(TableModel):
         # Baxter's exact value, to the six decimals of the other models' literature values
         return round(1.0 / math.log(1.0 + math.sqrt(self.q)), 6) * self.J
 
+    @property
+    def exact_exponents(self):
+        # den Nijs, Nienhuis: q = 2, 3, 4 are continuous in two dimensions; q > 4 first order
+        return {
+            2: {"nu": 1.0, "eta": 0.25},
+            3: {"nu": 5 / 6, "eta": 4 / 15},
+            4: {"nu": 2 / 3, "eta": 0.25},
+        }.get(self.q)
+
     def pair_table(self):
         return np.eye(self.q)
 

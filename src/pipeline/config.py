@@ -58,10 +58,16 @@ DEFAULT = {
             "sweeps": {"thermalize": 500, "measure": 8000},
             "snapshots": {"every": 10, "distance": "half"},
         },
-        "train_temperature": 2.269,
+        "train_temperatures": "all",
         "train": {
             "network": {"channels": [32, 32, 32]},
-            "training": {"epochs": 10, "batch_size": 32, "lr": 1.0e-3},
+            "training": {
+                "epochs": 20,
+                "patience": 3,
+                "min_improvement": 0.001,
+                "batch_size": 32,
+                "lr": 1.0e-3,
+            },
         },
         "generate": 300,
     },
@@ -104,9 +110,23 @@ class InverseRGStudy(Strict):
     size: int = Field(ge=4, description="L of the training runs and of the start of generation")
     reference_sizes: list[int] = Field(min_length=1, description="Monte Carlo sizes to compare with")
     sample: dict = Field(description="partial src.sample config of every inverse-RG run")
-    train_temperature: float = Field(gt=0, description="the one temperature the networks learn from")
+    train_temperatures: Literal["all"] | list[float] = Field(
+        default="all", description="the temperatures of `sample` the networks learn from: all, or a list"
+    )
     train: dict = Field(description="partial src.train config of both networks (task superres)")
     generate: int = Field(ge=2, description="configurations generated per temperature")
+
+    @model_validator(mode="after")
+    def _trained_where_sampled(self):
+        """Listed training temperatures must be sampled: refused here, before any stage runs."""
+        sampled = self.sample.get("temperatures")
+        if isinstance(self.train_temperatures, list) and isinstance(sampled, list):
+            missing = [T for T in self.train_temperatures if not any(math.isclose(T, t) for t in sampled)]
+            if missing or not self.train_temperatures:
+                raise ValueError(
+                    f"train_temperatures: {missing or '[]'} not among sample.temperatures {sampled}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _sizes_double(self):

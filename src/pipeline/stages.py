@@ -61,6 +61,9 @@ class StudyPaths:
     def generated(self, side: str) -> Path:
         return self.data / "generated" / side
 
+    def onestep(self, side: str) -> Path:
+        return self.data / "onestep" / side
+
 
 def merged(base: dict, extra: dict) -> dict:
     """base with extra's keys set (recursively into sections)."""
@@ -73,14 +76,14 @@ def merged(base: dict, extra: dict) -> dict:
 
 
 def _sample(
-    id: str, description: str, partial: dict, L: int, representations: list, cfg, at: StudyPaths
+    id: str, description: str, partial: dict, L: int, representations: list, cfg, at: StudyPaths, seed=None
 ) -> Stage:
     raw = merged(
         partial,
         {
             "model": {"L": L},
             "snapshots": {"representations": representations},
-            "seed": cfg.seed,
+            "seed": cfg.seed if seed is None else seed,
             "output": str(at.run(id)),
         },
     )
@@ -116,10 +119,22 @@ def plan(cfg: PipelineConfig) -> list[Stage]:
         data = {"data": {"files": [str(at.run(i)) for i in runs], "representation": "improved"}}
         description = f"classifier on classical XY improved, L = {', '.join(map(str, sizes))}, seed {seed}"
         stages.append(_train(id, description, c.train, data, runs, cfg, at, seed))
-    start = f"ising_L{r.size}"
+    start, test = f"ising_L{r.size}", f"ising_L{r.size}_test"
     stages.append(
         _sample(
             start, f"Ising, L = {r.size} (training data)", r.sample, r.size, ["spin", "fk_bonds"], cfg, at
+        )
+    )
+    stages.append(  # an independent run: the originals of the one-step reproduction
+        _sample(
+            test,
+            f"Ising, L = {r.size} (one-step test)",
+            r.sample,
+            r.size,
+            ["spin", "fk_bonds"],
+            cfg,
+            at,
+            cfg.seed + 1,
         )
     )
     for L in r.reference_sizes:
@@ -129,7 +144,7 @@ def plan(cfg: PipelineConfig) -> list[Stage]:
     for side, target in SIDES.items():
         extra = {
             "task": "superres",
-            "data": {"files": [str(at.run(start))], "target": target, "temperatures": [r.train_temperature]},
+            "data": {"files": [str(at.run(start))], "target": target, "temperatures": r.train_temperatures},
         }
         stages.append(
             _train(f"superres_{side}", f"super-resolution, {side} side", r.train, extra, [start], cfg, at)
@@ -147,6 +162,21 @@ def plan(cfg: PipelineConfig) -> list[Stage]:
                 f"generation, {side} side",
                 (f"superres_{side}", start),
                 arguments=arguments,
+            )
+        )
+        one_step = (
+            str(at.model(f"superres_{side}") / "best.pt"),
+            str(at.run(test)),
+            *("--steps", "1", "--block", "--n", str(r.generate), "--seed", str(cfg.seed)),
+            *("--out", str(at.onestep(side)), "--overwrite"),
+        )
+        stages.append(
+            Stage(
+                f"onestep_{side}",
+                "generate",
+                f"one step from the blocks of the test run, {side} side",
+                (f"superres_{side}", test),
+                arguments=one_step,
             )
         )
     return stages

@@ -18,7 +18,12 @@ from src.configuration import Strict
 from src.learning.ml.encoding import RESCALABLE
 
 # keys that may change when a run is resumed: they do not change what the steps compute
-RESUMABLE_KEYS = (("data", "workers"), ("training", "epochs"), ("training", "patience"))
+RESUMABLE_KEYS = (
+    ("data", "workers"),
+    ("training", "epochs"),
+    ("training", "patience"),
+    ("training", "min_improvement"),
+)
 TEMPERATURE_RTOL = 1e-9  # window bounds include temperatures this close to them
 
 
@@ -142,6 +147,12 @@ class TrainingConfig(Strict):
         default=None,
         ge=1,
         description="stop once the validation loss has not improved on its lowest for this many epochs",
+    )
+    min_improvement: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="relative decrease of the validation loss that counts as improving",
     )
     batch_size: int = Field(default=256, ge=1, description="global: summed over all processes")
     lr: float = Field(default=1e-3, gt=0)

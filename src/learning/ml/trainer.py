@@ -15,7 +15,6 @@ import time
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
@@ -121,8 +120,8 @@ class Trainer:
         ck = read_checkpoint(path, self.d.device)
         if ck["config_hash"] != self.config.resume_hash():
             raise TrainError(
-                f"checkpoint {path}: belongs to another config (only data.workers, training.epochs and "
-                "training.patience may change on --resume)"
+                f"checkpoint {path}: belongs to another config (only data.workers, training.epochs, "
+                "training.patience and training.min_improvement may change on --resume)"
             )
         if ck["data"] != self._data_identity():
             raise TrainError(f"checkpoint {path}: was made from other data files")
@@ -216,10 +215,17 @@ class Trainer:
                     raise signals.Checkpointed
 
     def plateau(self) -> bool:
-        """Whether the validation loss has gone `training.patience` epochs without a new lowest
-        value (the history is the same on every rank and after a resume)."""
-        patience, losses = self.config.training.patience, [row["val_loss"] for row in self.history]
-        return patience is not None and len(losses) - 1 - int(np.argmin(losses or [0])) >= patience
+        """Whether the validation loss has gone `training.patience` epochs without a new lowest value
+        lower than the previous by more than `training.min_improvement` (relative); the history is
+        the same on every rank and after a resume."""
+        tc = self.config.training
+        if tc.patience is None:
+            return False
+        best, improved = math.inf, -1
+        for epoch, row in enumerate(self.history):
+            if row["val_loss"] < best - tc.min_improvement * abs(best if math.isfinite(best) else 0):
+                best, improved = row["val_loss"], epoch
+        return len(self.history) - 1 - improved >= tc.patience
 
     def _stop_requested(self) -> bool:
         """A signal reached any rank (all ranks must stop at the same step)."""
