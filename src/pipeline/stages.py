@@ -149,36 +149,24 @@ def plan(cfg: PipelineConfig) -> list[Stage]:
         stages.append(
             _train(f"superres_{side}", f"super-resolution, {side} side", r.train, extra, [start], cfg, at)
         )
-        arguments = (
-            str(at.model(f"superres_{side}") / "best.pt"),
-            str(at.run(start)),
-            *("--steps", str(r.steps), "--n", str(r.generate), "--seed", str(cfg.seed)),
-            *("--out", str(at.generated(side)), "--overwrite"),
-        )
-        stages.append(
-            Stage(
-                f"generate_{side}",
-                "generate",
-                f"generation, {side} side",
-                (f"superres_{side}", start),
-                arguments=arguments,
-            )
-        )
-        one_step = (
-            str(at.model(f"superres_{side}") / "best.pt"),
-            str(at.run(test)),
-            *("--steps", "1", "--block", "--n", str(r.generate), "--seed", str(cfg.seed)),
-            *("--out", str(at.onestep(side)), "--overwrite"),
-        )
-        stages.append(
-            Stage(
+        network = f"superres_{side}"
+        for id, description, source, out, steps in (
+            (f"generate_{side}", f"generation, {side} side", start, at.generated(side), [str(r.steps)]),
+            (
                 f"onestep_{side}",
-                "generate",
-                f"one step from the blocks of the test run, {side} side",
-                (f"superres_{side}", test),
-                arguments=one_step,
+                f"one step from the test run's blocks, {side} side",
+                test,
+                at.onestep(side),
+                ["1", "--block"],
+            ),
+        ):
+            arguments = (
+                str(at.model(network) / "best.pt"),
+                str(at.run(source)),
+                *("--steps", *steps, "--n", str(r.generate), "--seed", str(cfg.seed)),
+                *("--out", str(out), "--overwrite"),
             )
-        )
+            stages.append(Stage(id, "generate", description, (network, source), arguments=arguments))
     return stages
 
 
