@@ -16,6 +16,9 @@ import pytest
 from filelock import FileLock
 from helpers import assert_same_data, terminate_once_writing
 
+from src.analysis.plotting import pyplot, save
+from src.storage.atomic import replaced, write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ["--set", "model.L=8", "--set", "sweeps.thermalize=50", "--set", "sweeps.measure=4000", "--quiet"]
 
@@ -111,3 +114,44 @@ def test_a_lone_partial_file_needs_overwrite_and_overwrite_discards_a_checkpoint
     assert done.returncode == 0 and "discarding the checkpoint" in done.stdout + done.stderr
     assert not Path(f"{tmp_path / 'again.h5'}.ckpt").exists()
     assert_same_data(tmp_path / "again.h5", uninterrupted)
+
+
+# -- every file whole or not at all (src/storage/atomic.py) ---------------------------------------
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "report.md"
+    write_text(path, "old\n")
+    with pytest.raises(RuntimeError, match="disk full"):
+        with replaced(path) as f:
+            f.write("half of the new")
+            raise RuntimeError("disk full")
+    assert path.read_text() == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
+    write_text(path, "new\n")
+    assert path.read_text() == "new\n" and sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
+
+
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".pdf", b"%PDF")])
+def test_figures_are_written_whole_in_the_format_of_their_suffix(tmp_path, suffix, magic):
+    plt = pyplot()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    save(fig, tmp_path / f"figure{suffix}")
+    assert (tmp_path / f"figure{suffix}").read_bytes().startswith(magic)
+    assert [p.name for p in tmp_path.iterdir()] == [f"figure{suffix}"]
+
+
+def test_a_writer_killed_mid_file_leaves_the_old_file(tmp_path):
+    """SIGKILL while a large file is being written through `replaced`: the target holds the old
+    contents (a leftover temporary file is all that remains of the new one)."""
+    path = tmp_path / "data.csv"
+    write_text(path, "old\n")
+    code = (
+        "import sys, time\n"
+        "from src.storage.atomic import replaced\n"
+        f"with replaced({str(path)!r}) as f:\n"
+        "    f.write('x' * 1000000); f.flush(); print('writing', flush=True); time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    proc.kill()
+    proc.wait()
+    assert path.read_text() == "old\n"

@@ -339,7 +339,7 @@ def test_train_job_checkpoints_at_the_time_limit_signal_and_resumes(slurm_cluste
 def test_train_job_without_a_new_checkpoint_is_not_requeued(slurm_cluster, train_data, tmp_path):  # noqa: F811
     out = tmp_path / "out"
     # a folder where the checkpoint's temporary file goes: the trainer fails to write it
-    (out / "checkpoint.pt.tmp").mkdir(parents=True)
+    (out / ".checkpoint.pt.tmp").mkdir(parents=True)
     # a first epoch of some seconds, so the signal comes before its end
     config = write_train_config(tmp_path / "t.yaml", train_data, out, {"kind": "cnn", "channels": [64, 64]})
     log = tmp_path / "train.log"

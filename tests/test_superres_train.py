@@ -284,6 +284,27 @@ def test_resume_after_a_signal_gives_the_uninterrupted_result(files, tmp_path, m
     assert len((tmp_path / "out" / "metrics.csv").read_text().splitlines()) == 4
 
 
+def test_overwrite_keeps_the_old_networks_until_the_new_run_replaces_them(files, tmp_path, monkeypatch):
+    """--overwrite over a finished run that then fails in its first epoch: the old best.pt, last.pt and
+    metrics.csv are untouched, the old checkpoint is gone; finished, the new run replaces them."""
+    raw = raw_config(files, tmp_path / "out", epochs=1)
+    quiet_train(raw)
+    kept = {name: (tmp_path / "out" / name).read_bytes() for name in ("best.pt", "last.pt", "metrics.csv")}
+
+    def fail(self, x, y):
+        raise RuntimeError("node failure")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(Trainer, "_train_step", fail)
+        with pytest.raises(RuntimeError, match="node failure"):
+            quiet_train({**raw, "training": {**raw["training"], "seed": 2}}, overwrite=True)
+    assert {name: (tmp_path / "out" / name).read_bytes() for name in kept} == kept
+    assert not (tmp_path / "out" / "checkpoint.pt").exists()
+    assert not [p.name for p in (tmp_path / "out").iterdir() if p.name.endswith(".tmp")]
+    quiet_train({**raw, "training": {**raw["training"], "seed": 2}}, overwrite=True)
+    assert (tmp_path / "out" / "best.pt").read_bytes() != kept["best.pt"]
+
+
 def test_training_stops_at_a_plateau_of_the_validation_loss(files, tmp_path):
     """training.patience = 1: the run stops after the first epoch whose validation loss is not a new
     lowest, before its 30 epochs; a resume then has nothing to do. With min_improvement = 0.5 and

@@ -35,6 +35,7 @@ from src.analysis.plotting import pyplot, save
 from src.learning.ml.encoding import channels, encode
 from src.models import Model
 from src.stats.derived import format_value_error
+from src.storage.atomic import replaced, write_text
 from src.storage.reader import RunFile, RunFileError
 
 N_BLOCKS = 50
@@ -324,7 +325,7 @@ def summary_text(ev: Evaluation) -> str:
 
 def write_csv(ev: Evaluation, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
+    with replaced(path, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["file", "network", "model", "L", "T", "output", "error"])
         for member in ev.members:
@@ -337,7 +338,7 @@ def write_csv(ev: Evaluation, path: Path) -> None:
 
 def write_crossings(evaluations: list[Evaluation], path: Path) -> None:
     """Every criterion's temperatures of every member and their combination ("all")."""
-    with open(path, "w", newline="") as f:
+    with replaced(path, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["criterion", "sizes", "network", "T_x", "error", "seed_sd"])
         for ev in evaluations:
@@ -408,7 +409,7 @@ def classify_report(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "summary.txt", out / "outputs.csv", out / "crossings.csv", out / "outputs.png"]
-    written[0].write_text(summary + "\n")
+    write_text(written[0], summary + "\n")
     write_csv(evaluations[0], written[1])
     write_crossings(evaluations, written[2])
     plot_outputs(evaluations[0], written[3])

@@ -29,6 +29,7 @@ from src.analysis.reproduction import N_BINS, SNAPSHOT_CHUNK
 from src.models import Model
 from src.stats.derived import format_value_error
 from src.stats.jackknife import jackknife
+from src.storage.atomic import write_text
 from src.storage.reader import RunFile, RunFileError
 
 # name -> (label, how the exponent follows from the slope s of ln Y against ln L)
@@ -221,7 +222,7 @@ def exponents_report(mc_files, generated_dirs: dict, out, temperature: float | N
             markdown(["side", "L", "exponent", "fit", "exact", "deviation", "successive sizes"], cells),
         ]
     )
-    (out / "exponents.md").write_text(text + "\n")
+    write_text(out / "exponents.md", text + "\n")
     write_csv(
         [
             {

@@ -32,6 +32,7 @@ from src.analysis.plotting import pyplot, save
 from src.models import Model
 from src.stats.derived import format_value_error
 from src.stats.jackknife import jackknife
+from src.storage.atomic import replaced, write_text
 from src.storage.reader import RunFile, RunFileError
 
 # name in the files' /summary (or IMPROVED_HALF) -> short label of tables and figures
@@ -449,7 +450,7 @@ def error_text(rows: list[dict]) -> str:
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
-    with open(path, "w", newline="") as f:
+    with replaced(path, newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         for row in rows:
@@ -650,7 +651,7 @@ def write_report(comps: list[Comparison], out) -> str:
         error_text(errors),
     ]
     text = "\n\n".join(sections)
-    (out / "report.md").write_text(text + "\n")
+    write_text(out / "report.md", text + "\n")
     write_csv(comparison_rows(comps), out / "comparison.csv")
     write_csv(errors, out / "errors.csv")
     written = ", ".join(

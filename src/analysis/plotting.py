@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from src.storage.atomic import replacing
+
 
 def pyplot():
     import matplotlib
@@ -15,7 +17,10 @@ def pyplot():
 
 
 def save(fig, path: Path) -> None:
+    """The figure in the format its suffix names (PNG, PDF, ...), written whole or not at all."""
     fig.tight_layout()
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=150, format=path.suffix.lstrip(".") or None)
     pyplot().close(fig)

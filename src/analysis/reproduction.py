@@ -32,6 +32,7 @@ from src.analysis.plotting import pyplot, save
 from src.models import Model
 from src.stats.derived import format_value_error
 from src.stats.jackknife import jackknife
+from src.storage.atomic import write_text
 from src.storage.reader import RunFile, RunFileError
 
 OBSERVABLES = {"energy": "e", "m2": "m²", "g_half": "G(L/2)"}
@@ -320,7 +321,7 @@ def reproduction_report_files(reps: list[Reproduction], out) -> str:
             comparison_text(phases),
         ]
     )
-    (out / "onestep.md").write_text(text + "\n")
+    write_text(out / "onestep.md", text + "\n")
     write_csv([r for rep in reps for r in rep.rows], out / "onestep.csv")
     write_csv(phases, out / "onestep_phases.csv")
     plot_reproduction(reps, out / "onestep.png")

@@ -22,6 +22,7 @@ from src.pipeline.config import PipelineConfig
 from src.pipeline.stages import SIDES, StudyPaths
 from src.provenance import now, provenance
 from src.stats.derived import format_value_error
+from src.storage.atomic import write_text
 from src.storage.reader import RunFile
 
 
@@ -195,5 +196,5 @@ def write(cfg: PipelineConfig, seconds: float) -> Path:
         ]
     )
     path = cfg.root / "report.md"
-    path.write_text(text + "\n")
+    write_text(path, text + "\n")
     return path

@@ -25,6 +25,7 @@ from src.cli import local_training
 from src.learning import tasks
 from src.pipeline.config import PipelineConfig
 from src.sampling import config as sample_config
+from src.storage.atomic import write_text
 
 SIDES = {"spin": "spin", "graph": "fk_bonds"}  # inverse-RG network side -> its target representation
 
@@ -175,7 +176,7 @@ def write_configs(stages: list[Stage], data: Path) -> None:
         if s.config is not None:
             path = s.config_path(data)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(yaml.safe_dump(s.config, sort_keys=False))
+            write_text(path, yaml.safe_dump(s.config, sort_keys=False))
 
 
 def _launch_env() -> dict:
@@ -216,10 +217,10 @@ def run_stages(stages: list[Stage], cfg: PipelineConfig, log=print) -> None:
         resume = begun.exists() and begun.read_text() == record and stage.kind != "generate"
         argv = command(stage, cfg, resume) if resume else fresh
         log(f"{head}{' (resumed)' if resume else ''}: {' '.join(argv)}")
-        begun.write_text(record)
+        write_text(begun, record)
         t0 = time.perf_counter()
         status = subprocess.run(argv, env=_launch_env()).returncode
         if status:
             raise StageError(f"stage {stage.id} failed with exit status {status}; rerun to continue it")
-        done.write_text(record)
+        write_text(done, record)
         log(f"{head}: {time.perf_counter() - t0:.0f} s (total {time.perf_counter() - started:.0f} s)")

@@ -1,21 +1,22 @@
 """Checkpoint files of sampling runs: named arrays and a JSON record of the run's position, in one
 HDF5 file, written so that a checkpoint is either the previous one or the new one, never a torn file.
 
-Written to <path>.tmp, flushed to disk, then renamed onto <path> and the folder synced. A SHA-256
-over every dataset and every attribute (the record included) guards against damage; the model's
-name and a hash of the run's config (computed by the driver, src.sampling.driver.checkpointing)
-guard against resuming a different run.
+Written whole or not at all (src.storage.atomic: a temporary file, fsync, rename, fsync of the
+folder). A SHA-256 over every dataset and every attribute (the record included) guards against
+damage; the model's name and a hash of the run's config (computed by the driver,
+src.sampling.driver.checkpointing) guard against resuming a different run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import h5py
 import numpy as np
+
+from src.storage.atomic import replacing
 
 FORMAT = "spinml-checkpoint"
 
@@ -36,25 +37,11 @@ def _checksum(arrays: dict, attrs: dict) -> str:
 
 def save(path: Path, arrays: dict, meta: dict, *, model: str, config_hash: str) -> None:
     """arrays: name -> numpy array; meta: JSON-able record (the run's position, ...)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with h5py.File(tmp, "w") as f:
+    with replacing(path) as tmp, h5py.File(tmp, "w") as f:
         for name, a in arrays.items():
             f.create_dataset(name, data=np.asarray(a))
         attrs = {"format": FORMAT, "config_hash": config_hash, "model": model, "meta": json.dumps(meta)}
         f.attrs.update({**attrs, "digest": _checksum(arrays, attrs)})
-        f.flush()
-        os.fsync(f.id.get_vfd_handle())
-    os.replace(tmp, path)
-    sync_folder(path)
-
-
-def sync_folder(path: Path) -> None:
-    """fsync the folder holding path, so that a rename into it survives a crash of the node."""
-    fd = os.open(path.parent if str(path.parent) else ".", os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def load(path: Path, *, model: str, config_hash: str, mismatch: str) -> tuple[dict, dict]:

@@ -15,9 +15,10 @@ torch is imported by the functions that need it, so that NetworkFileError costs 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from src.storage.atomic import replaced
 
 if TYPE_CHECKING:
     import torch
@@ -34,12 +35,8 @@ class NetworkFileError(ValueError):
 def atomic_save(obj: dict, path: Path) -> None:
     import torch
 
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
+    with replaced(path, "wb") as f:
         torch.save(obj, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def read(path: str | Path, device: str | torch.device = "cpu"):

@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 
 from src.parallel.mpi import World, split
-from src.storage.checkpoint import sync_folder
+from src.storage.atomic import sync_folder
 from src.storage.schema import (
     FORMAT,
     FORMAT_VERSION,

@@ -10,11 +10,11 @@ checkpoint.pt   everything needed to continue the run (--resume)
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 from src.learning.ml.config import RunConfig, dump
 from src.learning.ml.errors import TrainError
+from src.storage.atomic import replaced, write_text
 
 CONFIG, METRICS, BEST, LAST, CHECKPOINT = "config.yaml", "metrics.csv", "best.pt", "last.pt", "checkpoint.pt"
 RUN_FILES = (CONFIG, METRICS, BEST, LAST, CHECKPOINT)
@@ -34,26 +34,19 @@ def check_unused(out: Path, overwrite: bool) -> None:
 
 
 def clear(out: Path) -> None:
-    """Remove the files of an earlier run (check_unused allowed it)."""
+    """Start afresh over an earlier run (check_unused allowed it): its checkpoint, which only that
+    run may continue, is removed; its networks and metrics stay until the new run's first epoch
+    replaces them (each file whole, src.storage.atomic), so a run that fails early loses nothing."""
     out.mkdir(parents=True, exist_ok=True)
-    for name in RUN_FILES:
-        (out / name).unlink(missing_ok=True)
+    (out / CHECKPOINT).unlink(missing_ok=True)
 
 
 def write_config(out: Path, config: RunConfig) -> None:
-    _replace_text(out / CONFIG, dump(config))
+    write_text(out / CONFIG, dump(config))
 
 
 def write_metrics(out: Path, history: list[dict]) -> None:
-    tmp = out / (METRICS + ".tmp")
-    with open(tmp, "w", newline="") as f:
+    with replaced(out / METRICS, newline="") as f:
         writer = csv.DictWriter(f, fieldnames=METRIC_COLUMNS)
         writer.writeheader()
         writer.writerows(history)
-    os.replace(tmp, out / METRICS)
-
-
-def _replace_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
