@@ -155,3 +155,42 @@ def test_a_writer_killed_mid_file_leaves_the_old_file(tmp_path):
     proc.kill()
     proc.wait()
     assert path.read_text() == "old\n"
+
+
+# -- network files and training checkpoints carry a checksum (src/storage/networks.py) -------------
+def test_a_flipped_bit_in_a_network_file_or_checkpoint_is_refused(tmp_path):
+    """A bit flipped inside the bytes of a tensor of a saved network and of a training checkpoint
+    (torch's own reader does not notice), a value changed and saved again without a new digest, and
+    a file without a digest: each refused with one line naming the file."""
+    import numpy as np
+    import torch
+
+    from src.learning.rg.superres import SuperResolution, superres_spec
+    from src.storage.networks import NetworkFileError, atomic_save, read, save_checkpoint, save_superres
+
+    torch.manual_seed(0)
+    network = SuperResolution(superres_spec("ising", "spin", channels=(8,)))
+    weights = network.layers[1].weight
+    save_superres(tmp_path / "net.pt", network.spec, network)
+    save_checkpoint(tmp_path / "checkpoint.pt", {"model": network.state_dict(), "epoch": 3})
+    for name in ("net.pt", "checkpoint.pt"):
+        path = tmp_path / name
+        assert read(path)["format"]  # intact
+        data = bytearray(path.read_bytes())
+        at = bytes(data).find(weights.detach().numpy().tobytes())
+        assert at > 0
+        data[at + 17] ^= 0x10
+        path.write_bytes(bytes(data))
+        assert torch.load(path, weights_only=True)  # torch reads it without complaint
+        with pytest.raises(NetworkFileError, match=f"{name}: damaged"):
+            read(path)
+    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    saved["epoch"] = 4
+    torch.save(saved, tmp_path / "edited.pt")
+    with pytest.raises(NetworkFileError, match="edited.pt: damaged"):
+        read(tmp_path / "edited.pt")
+    torch.save({"format": "spinml-superres", "state_dict": {"w": torch.zeros(2)}}, tmp_path / "old.pt")
+    with pytest.raises(NetworkFileError, match="old.pt: has no checksum"):
+        read(tmp_path / "old.pt")
+    atomic_save({"format": "spinml-superres", "x": np.float64(1.5).item()}, tmp_path / "plain.pt")
+    assert read(tmp_path / "plain.pt") == {"format": "spinml-superres", "x": 1.5}

@@ -1,7 +1,8 @@
 """Network files: trained networks and training checkpoints, as torch.save of a dict of tensors and
 plain python data only (no pickled objects), read with weights_only=True, and written atomically (a
 temporary file renamed over the old one, so a file is always the previous version or the new one,
-never torn). The dict's `format` says what it holds:
+never torn). A SHA-256 over everything in the dict (`digest`) is checked on every read: a flipped
+bit anywhere, or a file without one, is refused. The dict's `format` says what it holds:
 
 spinml-network            a classifier (src.learning.ml): state_dict, meta (meta["network"]: the
                           spec it is built from, src.learning.ml.networks.build_network)
@@ -15,6 +16,7 @@ torch is imported by the functions that need it, so that NetworkFileError costs 
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,26 +38,64 @@ def atomic_save(obj: dict, path: Path) -> None:
     import torch
 
     with replaced(path, "wb") as f:
-        torch.save(obj, f)
+        torch.save({**obj, "digest": digest(obj)}, f)
+
+
+def digest(obj) -> str:
+    """SHA-256 of a dict of tensors and plain data: keys, types, shapes and bytes, in sorted order."""
+    h = hashlib.sha256()
+    _feed(h, obj)
+    return h.hexdigest()
+
+
+def _feed(h, value) -> None:
+    import torch
+
+    if isinstance(value, dict):
+        h.update(b"{")
+        for key in sorted(value, key=str):
+            _feed(h, key)
+            _feed(h, value[key])
+        h.update(b"}")
+    elif isinstance(value, (list, tuple)):
+        h.update(b"[")
+        for item in value:
+            _feed(h, item)
+        h.update(b"]")
+    elif isinstance(value, torch.Tensor):
+        t = value.detach().cpu().contiguous().reshape(-1)
+        h.update(f"tensor {t.dtype} {tuple(value.shape)}".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes())
+    else:  # plain data: int, float, str, bool, None
+        h.update(f"{type(value).__name__} {value!r};".encode())
 
 
 def read(path: str | Path, device: str | torch.device = "cpu"):
-    """What a network file or checkpoint holds, with its tensors on `device`."""
+    """What a network file or checkpoint holds (without its digest, which is checked), with its
+    tensors on `device`."""
     import torch
 
     try:
-        return torch.load(path, map_location=device, weights_only=True)
+        saved = torch.load(path, map_location=device, weights_only=True)
     except FileNotFoundError:
         raise NetworkFileError(f"{path}: no such file") from None
     except OSError as err:
         raise NetworkFileError(f"{path}: {err.strerror or err}") from None
     except Exception:  # torch's restricted unpickler fails on other data in many ways
         raise NetworkFileError(f"{path}: not a model or checkpoint file") from None
+    if not isinstance(saved, dict) or "format" not in saved:
+        raise NetworkFileError(f"{path}: not a model or checkpoint file")
+    recorded = saved.pop("digest", None)
+    if recorded is None:
+        raise NetworkFileError(f"{path}: has no checksum (written by an older version); train it again")
+    if recorded != digest(saved):
+        raise NetworkFileError(f"{path}: damaged (its SHA-256 does not match its contents)")
+    return saved
 
 
 def _read_format(path, device, kind: str, wrong: str) -> dict:
     saved = read(path, device)
-    if not isinstance(saved, dict) or saved.get("format") != kind:
+    if saved.get("format") != kind:
         raise NetworkFileError(wrong)
     return saved
 
