@@ -6,9 +6,14 @@ from __future__ import annotations
 import math
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import torch
+
+from src.pipeline import config, stages
+from src.storage.networks import atomic_save
 
 ROOT = Path(__file__).resolve().parents[1]
 # a study of a few seconds per stage: L = 4, 8, 12 (two pairs of sizes to extrapolate); Ising from 8 to 16
@@ -103,3 +108,50 @@ def test_a_seed_listed_twice_is_one_line(tmp_path):
 
     with pytest.raises(ConfigError, match="'classification.seeds': \\[1, 1\\] lists a value twice"):
         load(None, [f"output={tmp_path}", "classification.seeds=[1, 1]"])
+
+
+def test_a_done_stage_runs_again_when_its_output_is_missing_or_damaged(tmp_path, monkeypatch):
+    """The stage records say done, but a sampling run file is missing or a network file fails its
+    checksum: the stage runs again (afresh); complete, verified outputs are skipped."""
+    cfg = config.load(None, [f"output={tmp_path}"])
+    plan = {s.id: s for s in stages.plan(cfg)}
+    chosen = [plan["ising_L16"], plan["superres_spin"]]
+    stages.write_configs(chosen, cfg.data)
+    calls, lines, real_run = [], [], subprocess.run
+
+    def fake_run(argv, env):
+        calls.append(argv)
+        return subprocess.CompletedProcess(argv, 0)
+
+    monkeypatch.setattr(stages.subprocess, "run", fake_run)
+
+    def again() -> list[str]:
+        calls.clear()
+        stages.run_stages(chosen, cfg, log=lines.append)
+        return [next(a for a in argv if a.endswith(".yaml")).rsplit("/", 1)[-1] for argv in calls]
+
+    assert again() == ["ising_L16.yaml", "superres_spin.yaml"]  # nothing done yet
+    assert again() == ["ising_L16.yaml", "superres_spin.yaml"]  # done, but no outputs
+    assert sum("does not verify" in line for line in lines) == 2
+    run_file = Path(chosen[0].config["output"])
+    sets = [
+        "model.L=4",
+        "sweeps.thermalize=10",
+        "sweeps.measure=20",
+        "temperatures=[2.0, 3.0]",
+        f"output={run_file}",
+    ]
+    real_run(
+        [sys.executable, "-m", "src.sample", "--quiet", *(a for s in sets for a in ("--set", s))],
+        cwd=ROOT,
+        check=True,
+    )
+    network = Path(chosen[1].config["output"]) / "best.pt"
+    network.parent.mkdir(parents=True)
+    atomic_save({"format": "spinml-superres", "state_dict": {"w": torch.arange(64.0)}}, network)
+    assert again() == []
+    data = bytearray(network.read_bytes())
+    data[bytes(data).find(torch.arange(64.0).numpy().tobytes()) + 9] ^= 1
+    network.write_bytes(bytes(data))
+    assert again() == ["superres_spin.yaml"]
+    assert "best.pt: damaged" in lines[-3]

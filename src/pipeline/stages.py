@@ -26,6 +26,9 @@ from src.learning import tasks
 from src.pipeline.config import PipelineConfig
 from src.sampling import config as sample_config
 from src.storage.atomic import write_text
+from src.storage.networks import NetworkFileError
+from src.storage.networks import read as read_network
+from src.storage.reader import RunFile, RunFileError
 
 SIDES = {"spin": "spin", "graph": "fk_bonds"}  # inverse-RG network side -> its target representation
 
@@ -200,9 +203,35 @@ def command(stage: Stage, cfg: PipelineConfig, resume: bool) -> list[str]:
     return [sys.executable, "-m", "src.analyze", "superres", *stage.arguments]
 
 
+def unverified(stage: Stage) -> str | None:
+    """What is wrong with a finished stage's outputs (None: they exist and verify): a sampling run's
+    file must be complete, a network file must pass its checksum, a generation folder must hold
+    complete files."""
+    if stage.kind == "generate":
+        out = Path(stage.arguments[stage.arguments.index("--out") + 1])
+        files = sorted(out.glob("L*.h5")) if out.is_dir() else []
+        if not files:
+            return f"{out}: no generated files"
+    elif stage.kind == "train":
+        files = [Path(stage.config["output"]) / "best.pt"]
+    else:
+        files = [Path(stage.config["output"])]
+    for path in files:
+        try:
+            if stage.kind == "train":
+                read_network(path)
+                continue
+            with RunFile(path) as run:
+                if not run.attrs.get("complete"):
+                    return f"{path}: not complete"
+        except (RunFileError, NetworkFileError) as err:
+            return str(err)
+    return None
+
+
 def run_stages(stages: list[Stage], cfg: PipelineConfig, log=print) -> None:
-    """Run the stages in order (skipping finished ones), with a line per stage and an ETA-free clock:
-    stage times differ too much for one."""
+    """Run the stages in order (skipping finished ones whose outputs verify), with a line per stage
+    and an ETA-free clock: stage times differ too much for one."""
     marks = cfg.data / "stages"
     marks.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -211,10 +240,15 @@ def run_stages(stages: list[Stage], cfg: PipelineConfig, log=print) -> None:
         record = yaml.safe_dump({"command": fresh[fresh.index("-m") :], "config": stage.config})
         done, begun = marks / f"{stage.id}.done", marks / f"{stage.id}.started"
         head = f"[{k}/{len(stages)}] {stage.description}"
-        if done.exists() and done.read_text() == record:
-            log(f"{head}: done already")
-            continue
         resume = begun.exists() and begun.read_text() == record and stage.kind != "generate"
+        if done.exists() and done.read_text() == record:
+            problem = unverified(stage)
+            if problem is None:
+                log(f"{head}: done already")
+                continue
+            log(f"{head}: done, but its output does not verify ({problem}); running it again")
+            done.unlink()
+            resume = False
         argv = command(stage, cfg, resume) if resume else fresh
         log(f"{head}{' (resumed)' if resume else ''}: {' '.join(argv)}")
         write_text(begun, record)
