@@ -38,7 +38,7 @@ from src.analysis.inverse_rg import InverseRGError, inverse_rg_report, parse_sid
 from src.analysis.pictures import show
 from src.analysis.reproduction import reproduction_report
 from src.analysis.stiffness import extrapolate_crossings, plot_stiffness, stiffness_curves, symbol
-from src.stats.derived import format_summary_table, format_value_error, headline_columns
+from src.stats.derived import format_summary_table, format_value_error, headline_columns, short_series
 from src.storage.reader import RunFile, RunFileError, is_hdf5
 
 
@@ -201,6 +201,9 @@ def summary_table(path) -> None:
         print(f"{path}: {m.label} L={m.L}, {run.attrs['update']}, seed {run.attrs['seed']}")
         summary = run.summary
         print(format_summary_table(summary, run.temperatures, columns=headline_columns(summary)))
+        warning = short_series(summary, run.temperatures)
+        if warning:
+            print(warning)
 
 
 if __name__ == "__main__":

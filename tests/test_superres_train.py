@@ -28,6 +28,7 @@ from training_helpers import (  # noqa: F401 (single_process: an autouse fixture
 )
 
 from src import signals
+from src.analysis.reproduction import cluster_observables, spin_observables
 from src.analyze import main as analyze
 from src.learning.ml.trainer import Trainer, train
 from src.learning.rg import block_majority, cluster_labels, label_identity
@@ -207,6 +208,26 @@ def test_exact_network_generates_the_monte_carlo_graph(files, T):
                 assert abs(z) < N_SIGMA, (name, z)
             elif name == "bond density":
                 assert z > N_SIGMA, z
+
+
+@pytest.mark.parametrize("T", TEMPERATURES)
+def test_cluster_estimators_have_the_means_of_the_spin_ones_with_less_noise(files, T):
+    """On the held-out Monte Carlo snapshots (spins and the FK bonds drawn from them): e, m^2 and
+    G(L/2) from the clusters agree with those from the spins within 4 sigma (paired over the
+    snapshots), with a smaller per-snapshot spread for m^2 and G(L/2)."""
+    t = TEMPERATURES.index(T)
+    with RunFile(files["heldout"]) as run:
+        model = run.model
+        spins, clusters = (
+            spin_observables(model, run.snapshots("spin", t)),
+            cluster_observables(model, run.snapshots("fk_bonds", t)),
+        )
+    for name in spins:
+        difference = clusters[name] - spins[name]
+        error = difference.reshape(30, -1).mean(axis=1).std() / 30**0.5  # bins of 20 snapshots
+        assert abs(difference.mean()) < N_SIGMA * error, (name, difference.mean(), error)
+    for name in ("m2", "g_half"):
+        assert clusters[name].std() < spins[name].std(), name
 
 
 def test_one_step_reproduction_finds_deviations_where_there_are_some(files, tmp_path, capsys):

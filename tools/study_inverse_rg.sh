@@ -176,7 +176,8 @@ stage_pertemp() {
 
 # onestep MODEL CONFIG: the test run $OUT/MODEL_L32_test.h5, both sides one step from its blocks, the analysis
 onestep() {
-    local model=$1 config=$2 side test="$OUT/${model}_L32_test.h5" sides=()
+    local model=$1 config=$2 side sides=()
+    local test="$OUT/${model}_L32_test.h5"
     if [ ! -f "$test" ]; then
         run "sample_${model}_L32_test" "$PY" -m src.sample "configs/study/$config.yaml" --quiet --set seed=1032 \
             --set "sweeps.measure=$ONESTEP_MEASURE" --set snapshots.every=40 \

@@ -10,6 +10,7 @@ holding one value per measurement:
 and any others (corr_nn, improved_nn, m, chi_z, stiffness, ...), of which only the mean is taken.
 """
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -80,50 +81,128 @@ def helicity_modulus(
     )
 
 
+BIN_LENGTH_IN_TAU = 20  # error bins span at least this many autocorrelation times
+MIN_BINS = 8  # fewer bins of that length: the series is too short for a reliable error
+
+
+def error_bins(tau, n_meas: int, most: int) -> np.ndarray:
+    """Bins per temperature for the jackknife: as many as `most` whose length is at least
+    BIN_LENGTH_IN_TAU (tau - 1/2) measurements (tau - 1/2 is the correlation beyond that of
+    independent data, so an uncorrelated series keeps `most` bins), and at least two."""
+    excess = np.maximum(np.asarray(tau, dtype=float) - 0.5, 0.0)
+    length = np.maximum(1.0, np.ceil(BIN_LENGTH_IN_TAU * excess))
+    return np.clip(n_meas // length, 2, min(most, n_meas)).astype(int)
+
+
 def summarize(
     observables: dict[str, np.ndarray],
     betas: np.ndarray,
     n_sites: int,
     J: float = 1.0,
     n_bins: int = 32,
+    bin_in_tau: bool = True,
 ) -> dict[str, Estimate]:
     """(value, error) per temperature for every observable and derived quantity.
 
     Keys: each observable's name (its mean); `specific_heat`, `susceptibility`,
     `susceptibility_connected`, `binder`, `helicity_modulus` when their inputs
     are present (see the functions above for the formulas); `tau_int_energy`
-    and `tau_int_m2` as (tau_int, its Madras-Sokal error). All other errors are
-    jackknife errors over `n_bins` bins, for which the first n_meas mod n_bins
-    measurements are dropped.
+    and `tau_int_m2` as (tau_int, its Madras-Sokal error); `error_bins`, the fewest
+    bins any quantity's error used at each temperature (with error 0).
+
+    Errors are delete-one jackknife errors over at most `n_bins` bins per temperature (the first
+    n_meas mod bins measurements dropped). With bin_in_tau the bins of a quantity are long enough for
+    its most correlated input series at that temperature (error_bins, from each series' tau_int);
+    fewer than MIN_BINS bins means the series is too short for a reliable error (`short_series`).
     """
     betas = np.asarray(betas, dtype=float)
-    series = {name: np.asarray(x, dtype=float) for name, x in observables.items()}
-    summary = {name: jackknife(lambda mean: mean, x, n_bins=n_bins) for name, x in series.items()}
+    single = np.ndim(next(iter(observables.values()))) == 1
+    series = {name: np.atleast_2d(np.asarray(x, dtype=float)) for name, x in observables.items()}
+    betas = np.atleast_1d(betas)
+    n_T, n_meas = next(iter(series.values())).shape
+    with warnings.catch_warnings():  # short series are flagged through their bins instead
+        warnings.simplefilter("ignore", RuntimeWarning)
+        taus = {name: tau_int(x) for name, x in series.items()}
+    fewest = np.full(n_T, min(n_bins, n_meas))
+
+    def estimate(compute, *inputs: str) -> Estimate:
+        """compute(rows, bins) for the temperature rows that share a number of bins."""
+        nonlocal fewest
+        if bin_in_tau:
+            bins = error_bins(np.max([taus[name][0] for name in inputs], axis=0), n_meas, n_bins)
+        else:
+            bins = np.full(n_T, min(n_bins, n_meas))
+        fewest = np.minimum(fewest, bins)
+        value, error = np.empty(n_T), np.empty(n_T)
+        for b in np.unique(bins):
+            rows = bins == b
+            value[rows], error[rows] = compute(rows, int(b))
+        return value, error
+
+    summary = {
+        name: estimate(lambda rows, b, x=x: jackknife(lambda mean: mean, x[rows], n_bins=b), name)
+        for name, x in series.items()
+    }
 
     def present(*names: str) -> bool:
         return all(name in series for name in names)
 
     if present("energy"):
-        summary["specific_heat"] = specific_heat(
-            series["energy"], betas, n_sites, n_bins, kinks=series.get("kinks")
+        kinks = series.get("kinks")
+        summary["specific_heat"] = estimate(
+            lambda rows, b: specific_heat(
+                series["energy"][rows], betas[rows], n_sites, b, kinks=None if kinks is None else kinks[rows]
+            ),
+            "energy",
+            *(["kinks"] if kinks is not None else []),
         )
     if present("m2"):
-        summary["susceptibility"] = susceptibility(series["m2"], betas, n_sites, n_bins)
+        summary["susceptibility"] = estimate(
+            lambda rows, b: susceptibility(series["m2"][rows], betas[rows], n_sites, b), "m2"
+        )
     if present("m2", "m_abs"):
-        summary["susceptibility_connected"] = susceptibility_connected(
-            series["m2"], series["m_abs"], betas, n_sites, n_bins
+        summary["susceptibility_connected"] = estimate(
+            lambda rows, b: susceptibility_connected(
+                series["m2"][rows], series["m_abs"][rows], betas[rows], n_sites, b
+            ),
+            "m2",
+            "m_abs",
         )
     if present("m2", "m4"):
-        summary["binder"] = binder_cumulant(series["m2"], series["m4"], n_bins)
+        summary["binder"] = estimate(
+            lambda rows, b: binder_cumulant(series["m2"][rows], series["m4"][rows], b), "m2", "m4"
+        )
     if present("helicity_cos", "helicity_sin2"):
-        summary["helicity_modulus"] = helicity_modulus(
-            series["helicity_cos"], series["helicity_sin2"], betas, n_sites, J, n_bins
+        summary["helicity_modulus"] = estimate(
+            lambda rows, b: helicity_modulus(
+                series["helicity_cos"][rows], series["helicity_sin2"][rows], betas[rows], n_sites, J, b
+            ),
+            "helicity_cos",
+            "helicity_sin2",
         )
     for name in ("energy", "m2"):
         if present(name):
-            tau, tau_error, _ = tau_int(series[name])
+            tau, tau_error, _ = taus[name]
             summary[f"tau_int_{name}"] = (tau, tau_error)
+    summary["error_bins"] = (fewest.astype(float), np.zeros(n_T))
+    if single:
+        summary = {name: (v[0], e[0]) for name, (v, e) in summary.items()}
     return summary
+
+
+def short_series(summary: dict, temperatures) -> str | None:
+    """A one-line warning naming the temperatures whose series were too short for reliable errors
+    (fewer than MIN_BINS bins of BIN_LENGTH_IN_TAU tau_int), or None."""
+    if "error_bins" not in summary:
+        return None
+    bins = np.atleast_1d(summary["error_bins"][0])
+    short = np.atleast_1d(temperatures)[bins < MIN_BINS]
+    if not short.size:
+        return None
+    return (
+        f"warning: at T = {', '.join(f'{T:.5g}' for T in short)} the series is shorter than "
+        f"{MIN_BINS} bins of {BIN_LENGTH_IN_TAU} tau_int: the errors there are unreliable; measure longer"
+    )
 
 
 def format_value_error(value: float, error: float, error_digits: int = 2) -> str:

@@ -30,7 +30,7 @@ from src.sampling.driver.checkpointing import Checkpointing, checkpoint_path
 from src.sampling.driver.recorder import Recorder
 from src.sampling.driver.schedule import ChainSchedule
 from src.signals import Checkpointed, install
-from src.stats.derived import format_summary_table, headline_columns
+from src.stats.derived import format_summary_table, headline_columns, short_series
 from src.storage.checkpoint import CheckpointError
 from src.storage.reader import RunFile
 from src.storage.writer import OutputError, RunWriter, check_folder, check_output, partial_path
@@ -230,6 +230,9 @@ def _run(config: Config, w: World, out: Path, overwrite: bool, resume: bool, sho
     )
     summary = r.execute(attrs, resuming, show_progress)
     say(format_summary_table(summary, sch.ladder(), columns=headline_columns(summary)))
+    warning = short_series(summary, sch.ladder())
+    if warning:
+        say(warning)
     if sch.exchange is not None:
         say("exchange acceptance per pair: " + " ".join(f"{a:.2f}" for a in sch.exchange.acceptance()))
     say(f"wrote {out} ({time.time() - started:.1f} s)")
