@@ -97,7 +97,7 @@ def main(argv=None) -> int:
     g.add_argument(
         "--sweeps",
         type=int,
-        help="Edwards-Sokal sweeps that bring generated bonds to the FK measure (default 10; spins: none)",
+        help="Edwards-Sokal sweeps that bring generated bonds to the FK measure (default 40; spins: none)",
     )
     g.add_argument("--overwrite", action="store_true", help="replace existing files")
     g.add_argument("--device", default="cpu", help="torch device of the network")

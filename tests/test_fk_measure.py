@@ -37,10 +37,13 @@ def exact(p: np.ndarray, q: int) -> tuple[np.ndarray, float]:
 
 
 def chains(p: np.ndarray, q: int, sweeps: int, seed: int = 0) -> np.ndarray:
-    """CHAINS independent chains from independent bonds, after `sweeps` sweeps: (CHAINS, 2, L, L)."""
+    """CHAINS independent chains started from single-site clusters, after `sweeps` sweeps (0: the
+    bonds drawn independently): (CHAINS, 2, L, L)."""
     stream = torch.Generator().manual_seed(seed)
     probs = torch.from_numpy(p).float().expand(CHAINS, 2, L, L)
-    start = torch.bernoulli(probs, generator=stream).numpy().astype(np.uint8)
+    if not sweeps:
+        return torch.bernoulli(probs, generator=stream).numpy().astype(np.uint8)
+    start = np.broadcast_to(np.arange(L * L).reshape(L, L), (CHAINS, L, L))
     return fk_sweeps(probs, start, q, sweeps, stream)
 
 

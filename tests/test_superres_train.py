@@ -190,7 +190,7 @@ def test_exact_network_generates_the_monte_carlo_graph(files, T):
     """Where the network is exact (every bond has the FK probability of T), the generated bonds are
     those of Monte Carlo at T: bond density and cluster m^2 of the configurations generated from the
     blocks of the held-out snapshots match the held-out snapshots within 4 sigma after the default
-    sweeps (measured: |z| <= 1.2). Drawn independently (no sweeps) the bonds are too many by far
+    sweeps (measured: |z| <= 0.7). Drawn independently (no sweeps) the bonds are too many by far
     more than 4 sigma, as they miss the factor q^C of the measure (measured at T = 3.5: density
     0.434 against 0.291, z = 49; cluster m^2 0.434 against 0.094)."""
     fine = held_out(files, "fk_bonds", TEMPERATURES.index(T))

@@ -27,7 +27,7 @@ from src.sampling.graph.configurations import label_identity
 from src.sampling.graph.labelling import cluster_labels
 
 UNSATISFIED = -1  # bond target where the spins differ: empty whatever the network says
-FK_SWEEPS = 10  # sweeps of generated bonds by default: measured in docs/rg.md
+FK_SWEEPS = 40  # sweeps of generated bonds by default: converged, measured in docs/rg.md
 
 
 def paint(labels: np.ndarray, colours: np.ndarray) -> np.ndarray:
@@ -55,13 +55,20 @@ def bond_targets(bonds, spins) -> np.ndarray:
     return np.where(agree, bonds.astype(np.float32), np.float32(UNSATISFIED))
 
 
-def fk_sweeps(p: torch.Tensor, bonds: np.ndarray, q: int, sweeps: int, stream: torch.Generator) -> np.ndarray:
-    """`sweeps` Edwards-Sokal sweeps of the FK measure with bond probabilities p (R, 2, L, L) from the
-    bonds (R, 2, L, L) uint8; returns the last bonds. The random numbers come from `stream`."""
+def fk_sweeps(
+    p: torch.Tensor, labels: np.ndarray, q: int, sweeps: int, stream: torch.Generator
+) -> np.ndarray:
+    """`sweeps` (>= 1) Edwards-Sokal sweeps of the FK measure with bond probabilities p (R, 2, L, L),
+    starting from the partition `labels` (R, L, L) of the sites (any integer labels); returns the
+    last bonds (R, 2, L, L) uint8. The random numbers come from `stream`."""
     R, _, L, _ = p.shape
+    labels = np.stack([np.unique(row, return_inverse=True)[1] for row in np.reshape(labels, (R, -1))])
+    bonds = None
     for _ in range(sweeps):
+        if bonds is not None:
+            labels = cluster_labels(bonds).reshape(R, -1)
         colours = torch.randint(q, (R, L * L), generator=stream, device=stream.device).cpu().numpy()
-        agree = torch.from_numpy(agreeing(paint(cluster_labels(bonds), colours))).to(p.device)
+        agree = torch.from_numpy(agreeing(paint(labels.reshape(R, L, L), colours))).to(p.device)
         drawn = torch.rand(p.shape, generator=stream, device=stream.device) < p
         bonds = (agree & drawn).cpu().numpy().astype(np.uint8)
     return bonds

@@ -216,17 +216,21 @@ def generate(
 ) -> list[np.ndarray]:
     """Apply the network `steps` times, L -> 2L -> 4L ..., each step sampling its configurations
     and feeding their labels to the next. labels: (n, L, L) of the start, spins or cluster labels
-    (labels_of a configuration, or block_majority of those of a configuration of 2L). Bonds are
-    drawn independently and then brought towards the FK measure of the predicted probabilities by
-    `sweeps` Edwards-Sokal sweeps (src.learning.rg.fk_measure); spins are independent given the
-    block. Returns the sampled configurations of every step, in the network's target representation."""
+    (labels_of a configuration, or block_majority of those of a configuration of 2L). Bonds come
+    from `sweeps` Edwards-Sokal sweeps of the FK measure of the predicted probabilities
+    (src.learning.rg.fk_measure) that start from the block's partition (every fine site in the
+    cluster of its block); with sweeps = 0 they are drawn independently. Spins are independent
+    given the block. Returns the sampled configurations of every step, in the network's target
+    representation."""
     out = []
     network.eval()
     for _ in range(steps):
         probs = probabilities(network, encode(labels, network.spec))
-        configs = sample(probs, network.spec, stream)
-        if network.spec["target"] == "fk_bonds":
-            configs = fk_sweeps(probs, configs, network.spec["q"], sweeps, stream)
+        if network.spec["target"] == "fk_bonds" and sweeps:  # from the block's partition, painted
+            fine = np.asarray(labels).repeat(BLOCK, axis=-2).repeat(BLOCK, axis=-1)
+            configs = fk_sweeps(probs, fine, network.spec["q"], sweeps, stream)
+        else:
+            configs = sample(probs, network.spec, stream)
         labels = labels_of(configs, network.spec)
         out.append(configs)
     return out
