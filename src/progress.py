@@ -1,14 +1,41 @@
-"""Progress of long loops on rank 0: a tqdm bar with rate and ETA on a terminal, and a plain log
-line with the same figures every 30 s otherwise (batch logs get lines, not carriage returns)."""
+"""Progress of long loops on rank 0: a tqdm bar with rate and ETA on a terminal, and a log line
+with the same figures every 30 s otherwise (batch logs get lines, not carriage returns), with a
+timestamp and level (stdlib logging, logger "spinml.progress" on stderr)."""
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
+from functools import cache
 
 from tqdm import tqdm
 
 LOG_INTERVAL = 30.0  # seconds between log lines when stderr is not a terminal
+
+
+class _Stderr(logging.StreamHandler):
+    """A handler on whatever sys.stderr is when a line is written (tests and callers replace it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+@cache
+def logger() -> logging.Logger:
+    """The progress logger: '2026-12-07 11:30:00 INFO generate: ...' lines on stderr."""
+    log = logging.getLogger("spinml.progress")
+    handler = _Stderr()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    return log
 
 
 class LogLines:
@@ -37,11 +64,9 @@ class LogLines:
         elapsed = max(time.monotonic() - self._start, 1e-9)
         rate = (self.n - self._start_n) / elapsed
         eta = (self.total - self.n) / rate if rate > 0 else float("inf")
-        print(
+        logger().info(
             f"{self.desc}: {self.n}/{self.total} {self.unit}s ({100 * self.n / max(self.total, 1):.0f} %), "
-            f"{rate:.3g} {self.unit}/s, ETA {eta:.0f} s",
-            file=sys.stderr,
-            flush=True,
+            f"{rate:.3g} {self.unit}/s, ETA {eta:.0f} s"
         )
 
 

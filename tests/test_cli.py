@@ -3,6 +3,7 @@ existing output file untouched; a good run writes a file the reader understands.
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -194,3 +195,15 @@ def test_gpu_backend_without_cupy_is_one_line(good_run):
     res = sample(*TINY, "--backend", "gpu", "--output", str(good_run), "--overwrite")
     assert res.returncode == 2 and "backend gpu needs CuPy" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1 and digest(good_run) == before
+
+
+def test_progress_lines_of_batch_logs_carry_a_timestamp_and_level(capsys):
+    """Off a terminal, progress is a log line with time, level, count, rate and ETA."""
+    from src.progress import LogLines
+
+    with LogLines(10, "work", "step") as bar:
+        bar.update(10)
+    line = capsys.readouterr().err.strip()
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO work: 10/10 steps \(100 %\), \S+ step/s, ETA 0 s", line
+    )

@@ -132,8 +132,12 @@ def reproduce(side: str, path, source: RunFile, mc: dict) -> Reproduction:
             )
             for name in OBSERVABLES:
                 o, x = original[name], generated[name]
+                if name in RELATIVE:
+                    parts = lambda a, b: np.stack([a, b, b - a, b / a - 1], axis=-1)  # noqa: E731
+                else:  # G(L/2) vanishes at high T: no ratio
+                    parts = lambda a, b: np.stack([a, b, b - a, np.zeros_like(a)], axis=-1)  # noqa: E731
                 (o_mean, x_mean, diff, rel), (o_err, x_err, diff_err, rel_err) = jackknife(
-                    lambda a, b: np.stack([a, b, b - a, b / a - 1], axis=-1), o, x, n_bins=bins
+                    parts, o, x, n_bins=bins
                 )
                 rows.append(
                     {
