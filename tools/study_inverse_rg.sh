@@ -14,7 +14,8 @@
 #             snapshots; L = 32 ... 256 the Monte Carlo reference, 200 each), both networks applied
 #             four times (16 -> 256), python -m src.analyze exponents (eta, gamma/nu), one folder per model
 #   pertemp   control: one network per temperature (the design docs/rg.md recommends) at two
-#             temperatures per model, one below and one above T_c, generated and compared the same way
+#             temperatures per model, one below and one above T_c, generated and compared the same way,
+#             and one step from the blocks of the test run at that temperature (onestep_T/)
 #   table     $OUT/table.md: spin vs graph side, fixed points against T_c, training, wall times
 #   bench     python -m bench.superres (generation throughput) into $OUT/bench_superres.md
 #
@@ -163,7 +164,15 @@ pertemp() {
                     --out "$gen" --overwrite --quiet
             fi
             sides+=(--generated "${side}_T$T=$gen")
+            if [ ! -f "$OUT/onestep_generated_T/${model}_${side}_T$T/L32.h5" ]; then
+                run "onestep_generate_${model}_${side}_T$T" "$PY" -m src.analyze superres "$dir/best.pt" \
+                    "$OUT/${model}_L32_test.h5" --steps 1 --block --seed 1 --temperatures "$T" \
+                    --out "$OUT/onestep_generated_T/${model}_${side}_T$T" --overwrite --quiet
+            fi
         done
+        run "onestep_${model}_T$T" "$PY" -m src.analyze onestep "$OUT/${model}_L32_test.h5" \
+            --generated "spin_T$T=$OUT/onestep_generated_T/${model}_spin_T$T" \
+            --generated "graph_T$T=$OUT/onestep_generated_T/${model}_graph_T$T" --out "$OUT/onestep_T/${model}_T$T"
     done
     for L in 32 $sizes; do files+=("$OUT/${model}_L$L.h5"); done
     run "flow_per_T_$model" "$PY" -m src.analyze flow "${files[@]}" "${sides[@]}" --out "$OUT/flow_T/$model"

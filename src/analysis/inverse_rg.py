@@ -589,10 +589,11 @@ def plot_collapse(comps: list[Comparison], path: Path) -> bool:
     plt = pyplot()
     fig, axes = _grid(plt, names)
     colour, marker = _styles(comps)
-    curves = {}
+    curves, spans = {}, []
     for c in comps:
         L = c.generated.model.L
         source_L = L / 2 ** (c.generated.steps or 0)
+        spans += list((c.generated.T - T_c) * source_L ** (1 / nu))
         for name in names:
             if name not in c.generated.estimates:
                 continue
@@ -612,7 +613,9 @@ def plot_collapse(comps: list[Comparison], path: Path) -> bool:
             capsize=1,
             label=f"MC L = {L}",
         )
+    low, high = min(spans), max(spans)
     for name, ax in axes.items():
+        ax.set_xlim(low - 0.3 * (high - low), high + 0.3 * (high - low))  # the generated range
         ax.set_xlabel("(T − T_c) L_s^(1/ν)")
         ax.set_ylabel(COLLAPSED[name])
         ax.legend(frameon=False, fontsize=7)
