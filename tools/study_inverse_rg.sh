@@ -39,9 +39,11 @@
 # holds its largest L is kept; flow and table are always rewritten (seconds). Everything runs
 # single-threaded, one process at a time; the wall time of every step goes to $OUT/times.tsv and
 # its output to $OUT/logs/<step>.log.
-# Cost measured on one core of a shared 2-core machine (other jobs running) at the defaults: 25 min,
-# of which training 11 min, generation 4 min, sampling 3.5 min, the per-temperature control 6 min
-# (docs/studies_rg.md lists every step); the bench stage adds 45 s. Production, e.g. Potts up to L = 128:
+# Cost measured on one core of a shared 2-core machine (other jobs running) at the defaults: about
+# 55 min, of which training to a plateau 19 min, the exponent chains to L = 256 17 min (mostly the
+# 40 Edwards-Sokal sweeps of the graph side and the Potts spin network's 6 symmetry passes),
+# generation 9 min, the per-temperature control 6 min, sampling 2 min, the one-step tests 2 min
+# (docs/studies_rg.md); the bench stage adds 45 s. Production, e.g. Potts up to L = 128:
 #   POTTS_REF_L="64 128" POTTS_STEPS=3 tools/study_inverse_rg.sh results/rg_study_big
 set -euo pipefail
 if [ $# -lt 1 ] || [[ $1 == -* ]]; then
