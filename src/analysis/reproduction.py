@@ -113,6 +113,17 @@ def _check_source(path, run: RunFile, source: RunFile) -> None:
         )
 
 
+def _paired(relative: bool):
+    """The jackknife's function of (original, generated) means: both, their difference and, for
+    the quantities compared relatively, generated/original - 1 (G(L/2) vanishes at high T: 0)."""
+
+    def parts(a, b):
+        ratio = b / a - 1 if relative else np.zeros_like(a)
+        return np.stack([a, b, b - a, ratio], axis=-1)
+
+    return parts
+
+
 def reproduce(side: str, path, source: RunFile, mc: dict) -> Reproduction:
     """The rows of one generated file: per temperature and observable the original, generated,
     difference, relative deviation and Monte Carlo (`mc`: name -> (values, errors) per source row)."""
@@ -132,12 +143,8 @@ def reproduce(side: str, path, source: RunFile, mc: dict) -> Reproduction:
             )
             for name in OBSERVABLES:
                 o, x = original[name], generated[name]
-                if name in RELATIVE:
-                    parts = lambda a, b: np.stack([a, b, b - a, b / a - 1], axis=-1)  # noqa: E731
-                else:  # G(L/2) vanishes at high T: no ratio
-                    parts = lambda a, b: np.stack([a, b, b - a, np.zeros_like(a)], axis=-1)  # noqa: E731
                 (o_mean, x_mean, diff, rel), (o_err, x_err, diff_err, rel_err) = jackknife(
-                    parts, o, x, n_bins=bins
+                    _paired(name in RELATIVE), o, x, n_bins=bins
                 )
                 rows.append(
                     {
