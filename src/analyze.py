@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     c.add_argument(
         "--form", choices=FORMS, default="power", help="T_x = T_c + a L^(-1/nu), or bkt: + a/ln^2 L"
     )
-    c.add_argument("--nu", type=float, default=1.0, help="the exponent nu of the power form")
+    c.add_argument("--nu", type=positive, default=1.0, help="the exponent nu of the power form")
     c.add_argument("--device", default="cpu", help="torch device of the network")
     w = sub.add_parser("show", help="snapshots of a run file as pictures (what the networks see)")
     w.add_argument("file")
@@ -151,6 +151,14 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def positive(text: str) -> float:
+    """A finite number > 0 (argparse reports anything else in one line)."""
+    value = float(text)
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
 
 
 def add_sides(parser, help: str) -> None:

@@ -46,6 +46,11 @@ CASES = {
         ["'snapshots.every': 50 is more than sweeps.measure (20)"],
     ),
     "long input echoed": (None, ["--set", f"seed={'x' * 5000}"], ["'seed'"]),
+    "lattice beyond memory": (
+        None,
+        ["--set", "model.L=200000"],
+        ["model.L = 200000: the", "chains of a rank need at least", "GiB, this node has"],
+    ),
 }
 
 
@@ -82,3 +87,17 @@ def test_bad_input_is_one_line_exit_2_and_touches_nothing(case, existing, tmp_pa
         assert w in res.stderr, res.stderr
     assert hashlib.sha256(existing.read_bytes()).hexdigest() == before
     assert not Path(f"{existing}.partial").exists()
+
+
+def test_an_output_that_is_a_directory_is_refused(tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "src.sample", *TINY, "--output", str(tmp_path), "--overwrite"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (
+        res.returncode == 2 and res.stderr == f"error: output {tmp_path} is a directory; name a file in it\n"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -207,3 +207,13 @@ def test_progress_lines_of_batch_logs_carry_a_timestamp_and_level(capsys):
     assert re.fullmatch(
         r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO work: 10/10 steps \(100 %\), \S+ step/s, ETA 0 s", line
     )
+
+
+@pytest.mark.parametrize("nu", ["0", "-1", "nan", "inf"])
+def test_a_nu_that_is_not_positive_is_refused(nu, capsys):
+    from src.analyze import main as analyze
+
+    with pytest.raises(SystemExit) as exit_status:
+        analyze(["classify", "a.pt", "b.h5", "--nu", nu])
+    assert exit_status.value.code == 2
+    assert capsys.readouterr().err.endswith(f"error: argument --nu: must be a positive number, got {nu}\n")

@@ -40,6 +40,8 @@ def partial_path(path: Path) -> Path:
 
 
 def check_output(path: Path, overwrite: bool) -> None:
+    if path.is_dir():
+        raise OutputError(f"output {path} is a directory; name a file in it")
     if path.exists() and not overwrite:
         raise OutputError(
             f"output {path} exists; pass --overwrite to replace it (kept until the new run completes)"

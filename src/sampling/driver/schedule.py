@@ -10,6 +10,7 @@ backend the chains do not depend on the number of ranks.
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -46,6 +47,19 @@ def _use_local_gpu(w: World):
     cupy.cuda.Device(w.local_rank() % cupy.cuda.runtime.getDeviceCount()).use()
 
 
+def check_memory(model, chains: int) -> None:
+    """Refuse, before allocating, chains whose state, bonds and cluster labels alone (a lower bound
+    of what a rank holds) exceed the node's memory."""
+    per_site = np.dtype(model.state_dtype).itemsize * int(np.prod(model.site_shape)) + 2 + 4
+    needed = chains * model.n_sites * per_site
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    if needed > total:
+        raise ConfigError(
+            f"model.L = {model.L}: the {chains} chains of a rank need at least {needed / 2**30:.3g} GiB, "
+            f"this node has {total / 2**30:.3g} GiB (more ranks or a smaller L)"
+        )
+
+
 class ChainSchedule:
     """The chains of this rank, swept and exchanged in step with the other ranks."""
 
@@ -62,6 +76,7 @@ class ChainSchedule:
         self.exchange = ReplicaExchange(1.0 / self.temps, self.k, config.seed) if ex else None
         self.exchange_every = ex.every if ex else 0
         self.tune_ladder = bool(ex and ex.tune_ladder)
+        check_memory(model, max(self.chain_counts))
         # the same choice on every rank: from the largest number of chains a rank holds
         self.backend = choose_backend(config.backend, model, max(self.chain_counts))
         if self.backend == "gpu":
