@@ -205,6 +205,8 @@ def superres(args) -> int:
 
 def summary_table(path) -> None:
     with RunFile(path) as run:
+        if not run.attrs.get("complete"):
+            raise RunFileError(f"{path}: the run is not complete; its summary is written when it ends")
         m = run.model
         print(f"{path}: {m.label} L={m.L}, {run.attrs['update']}, seed {run.attrs['seed']}")
         summary = run.summary

@@ -194,3 +194,27 @@ def test_a_flipped_bit_in_a_network_file_or_checkpoint_is_refused(tmp_path):
         read(tmp_path / "old.pt")
     atomic_save({"format": "spinml-superres", "x": np.float64(1.5).item()}, tmp_path / "plain.pt")
     assert read(tmp_path / "plain.pt") == {"format": "spinml-superres", "x": 1.5}
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not HDF5"])
+def test_a_damaged_partial_file_on_resume_is_one_line_and_keeps_the_checkpoint(tmp_path, damage):
+    out = tmp_path / "run.h5"
+    interrupted(out)
+    partial = Path(f"{out}.partial")
+    data = partial.read_bytes()
+    partial.write_bytes(data[:5000] if damage == "truncated" else b"not an HDF5 file\n")
+    before = digests(Path(f"{out}.ckpt"), partial)
+    one_line(sample(out, "--resume"), "run.h5.partial: cannot be opened", "--overwrite starts afresh")
+    assert digests(Path(f"{out}.ckpt"), partial) == before
+
+
+def test_a_partial_file_is_not_summarised_as_if_complete(tmp_path, capsys):
+    from src.analyze import main as analyze
+
+    out = tmp_path / "run.h5"
+    interrupted(out)
+    assert analyze(["summary", f"{out}.partial"]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"error: {out}.partial: the run is not complete; its summary is written when it ends\n"
+    )

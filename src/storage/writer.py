@@ -129,7 +129,12 @@ class RunWriter:
         self.f = None
         if self.writes:
             kwargs = {"driver": "mpio", "comm": world.comm} if self.parallel else {}
-            self.f = h5py.File(self.partial, "r+" if resume else "w", **kwargs)
+            try:
+                self.f = h5py.File(self.partial, "r+" if resume else "w", **kwargs)
+            except OSError as err:  # a truncated or overwritten partial file, a full disk, ...
+                what = str(err).removeprefix("Unable to open file ").removeprefix("Unable to create file ")
+                again = "; the checkpoint cannot continue it (--overwrite starts afresh)" if resume else ""
+                raise OutputError(f"{self.partial}: cannot be opened {what}{again}") from None
         if not resume and self.writes:
             self._create(attrs or {})
 
