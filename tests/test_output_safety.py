@@ -218,3 +218,31 @@ def test_a_partial_file_is_not_summarised_as_if_complete(tmp_path, capsys):
         capsys.readouterr().err
         == f"error: {out}.partial: the run is not complete; its summary is written when it ends\n"
     )
+
+
+def test_network_files_without_the_fields_their_readers_use_are_refused(tmp_path):
+    import torch
+
+    from src.storage.networks import NetworkFileError, atomic_save, read_checkpoint, read_model, read_superres
+
+    cases = {
+        "superres.pt": (
+            {"format": "spinml-superres", "state_dict": {}, "meta": {}},
+            read_superres,
+            "without spec",
+        ),
+        "checkpoint.pt": (
+            {"format": "spinml-train-checkpoint", "model": {}},
+            read_checkpoint,
+            "without config_hash",
+        ),
+        "model.pt": (
+            {"format": "spinml-network", "state_dict": {"w": torch.zeros(1)}, "meta": {"network": {}}},
+            read_model,
+            "whose meta has no representation, encoding, labels",
+        ),
+    }
+    for name, (saved, reader, words) in cases.items():
+        atomic_save(saved, tmp_path / name)
+        with pytest.raises(NetworkFileError, match=f"{name}: .*{words}"):
+            reader(tmp_path / name)

@@ -30,6 +30,27 @@ SUPERRES_FORMAT = "spinml-superres"
 CHECKPOINT_FORMAT = "spinml-train-checkpoint"
 
 
+# what the readers use of each kind of file (a file without one is refused by name)
+REQUIRED = {
+    MODEL_FORMAT: ("state_dict", "meta"),
+    SUPERRES_FORMAT: ("spec", "state_dict", "meta"),
+    CHECKPOINT_FORMAT: (
+        "config_hash",
+        "data",
+        "model",
+        "optimizer",
+        "scaler",
+        "epoch",
+        "step",
+        "seconds",
+        "running",
+        "best_val_loss",
+        "history",
+    ),
+}
+MODEL_META = ("network", "representation", "encoding", "labels", "lattice_sizes", "config")
+
+
 class NetworkFileError(ValueError):
     """A file that is not the network file or checkpoint asked for; one-line message."""
 
@@ -97,6 +118,9 @@ def _read_format(path, device, kind: str, wrong: str) -> dict:
     saved = read(path, device)
     if saved.get("format") != kind:
         raise NetworkFileError(wrong)
+    missing = [key for key in REQUIRED[kind] if key not in saved]
+    if missing:
+        raise NetworkFileError(f"{path}: a {kind} file without {', '.join(missing)}")
     return saved
 
 
@@ -116,6 +140,9 @@ def read_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[di
     provenance of every training file), meta["epoch"], meta["metrics"]."""
     wrong = f"{path}: not a {MODEL_FORMAT} file (a checkpoint? use best.pt or last.pt)"
     saved = _read_format(path, device, MODEL_FORMAT, wrong)
+    missing = [key for key in MODEL_META if key not in saved["meta"]]
+    if missing:
+        raise NetworkFileError(f"{path}: a {MODEL_FORMAT} file whose meta has no {', '.join(missing)}")
     return saved["state_dict"], saved["meta"]
 
 
