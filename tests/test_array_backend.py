@@ -68,6 +68,15 @@ def test_labels_are_the_connected_components(L, device):
         np.testing.assert_array_equal(glob - local, np.repeat(np.arange(6)[:, None] * L * L, L * L, axis=1))
 
 
+@pytest.mark.parametrize("L", [1, 2, 3, 5, 8, 16, 33])
+def test_labels_of_stored_bonds_are_the_connected_components(L):
+    """cluster_labels (the union-find of stored fk_bonds) against scipy, at every bond density."""
+    rng = np.random.default_rng(L + 100)
+    for p in (0.0, 0.3, 0.5, 0.6, 0.9, 1.0):
+        bonds = (rng.random((6, 2, L, L)) < p).astype(np.uint8)
+        np.testing.assert_array_equal(labelling.cluster_labels(bonds).reshape(6, -1), scipy_labels(bonds))
+
+
 def test_labels_of_clusters_wrapping_the_boundary():
     L = 6
     bonds = np.zeros((3, 2, L, L), dtype=np.uint8)

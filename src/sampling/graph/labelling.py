@@ -2,11 +2,11 @@
 
 - On the CPU (numba, inside the Swendsen-Wang sweeps of src.sampling.updates): a union-find forest
   whose roots are the smallest site index of their tree, merged while the bonds are drawn, then
-  turned into root labels in one pass.
+  turned into root labels in one pass; the same forest labels stored `fk_bonds` (the inverse RG,
+  generated files: cluster_labels).
 - On arrays (NumPy or CuPy, the GPU backend): label propagation with pointer jumping over the
   occupied bonds of a whole batch.
-- On stored `fk_bonds` (the inverse RG, generated files): scipy's connected components.
-All three give every site the smallest site index of its cluster (the array one offset by the
+Both give every site the smallest site index of its cluster (the array one offset by the
 chain's first site in the batch, see local_labels), so the graphs of every path agree.
 """
 
@@ -16,8 +16,6 @@ from functools import lru_cache
 
 import numba as nb
 import numpy as np
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
 
 from src.sampling.updates.array_kernels import index_dtype, scatter_min
 
@@ -160,24 +158,33 @@ def cluster_labels(bonds) -> np.ndarray:
     Channel 0 holds the bond (i, i + x-hat), channel 1 (i, i + y-hat), both wrapping around the
     periodic boundary. The label of a cluster is the flat index y L + x of its first site in
     reading order, so labels are canonical: two configurations with the same clusters have equal
-    labels, whatever the labelling that produced them.
+    labels, whatever the labelling that produced them. The union-find of the Swendsen-Wang sweeps,
+    one configuration after another.
     """
     bonds = np.asarray(bonds)
     *lead, two, L, L2 = bonds.shape
     if two != 2 or L != L2:
         raise ValueError(f"bonds must have shape (..., 2, L, L), got {bonds.shape}")
-    n_sites = L * L
     n_configs = int(np.prod(lead, dtype=np.int64))
-    # Every configuration of the batch is a separate block of one sparse graph: one call labels all.
-    site = np.arange(n_configs * n_sites).reshape(n_configs, L, L)
-    flat = bonds.reshape(n_configs, 2, L, L).astype(bool)
-    heads = [np.roll(site, -1, axis=-1), np.roll(site, -1, axis=-2)]
-    rows = np.concatenate([site[flat[:, d]] for d in (0, 1)])
-    cols = np.concatenate([heads[d][flat[:, d]] for d in (0, 1)])
-    n_nodes = n_configs * n_sites
-    graph = coo_array((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n_nodes, n_nodes))
-    _, component = connected_components(graph, directed=False)
-    # np.unique's first occurrence of a component is its smallest node, i.e. its first site.
-    _, first_node, inverse = np.unique(component, return_index=True, return_inverse=True)
-    labels = first_node[inverse].reshape(n_configs, n_sites) - np.arange(n_configs)[:, None] * n_sites
+    flat = np.ascontiguousarray(bonds.reshape(n_configs, 2, L * L)).astype(np.uint8, copy=False)
+    labels = np.empty((n_configs, L * L), dtype=np.int64)
+    _label_bonds(flat, L, labels)
     return labels.reshape(*lead, L, L)
+
+
+@nb.njit(cache=True)
+def _label_bonds(bonds, L, labels):
+    """labels[c] = the root (smallest site) of every site's cluster in bonds[c] (2, N)."""
+    n = L * L
+    for c in range(bonds.shape[0]):
+        parent = labels[c]
+        for x in range(L):
+            parent[x] = x
+        for y in range(L):
+            row, down_row = y * L, ((y + 1) % L) * L
+            for x in range(L):
+                i = row + x
+                right = i + 1 if x + 1 < L else row
+                merge_site(parent, i, right, down_row + x, bonds[c, 0, i], bonds[c, 1, i], y + 1 == L)
+        for i in range(n):
+            root_label(parent, i)
