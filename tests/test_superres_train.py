@@ -46,6 +46,7 @@ from src.learning.rg.superres import (
     training_pairs,
 )
 from src.learning.rg.training import SuperResolutionTask
+from src.models import make_model
 from src.signals import Checkpointed
 from src.storage.networks import SUPERRES_FORMAT, cpu_state_dict
 from src.storage.reader import RunFile
@@ -177,11 +178,10 @@ def constant_network(T: float):
 
 def bond_statistics(bonds: np.ndarray) -> dict[str, np.ndarray]:
     """Per configuration: the bond density and the cluster estimator of m^2, sum of |C|^2 / N^2."""
-    labels = cluster_labels(bonds).reshape(len(bonds), -1)
-    sizes = [np.bincount(row) for row in labels]
+    model = make_model("ising", bonds.shape[-1])
     return {
         "bond density": bonds.reshape(len(bonds), -1).mean(axis=1),
-        "cluster m2": np.array([(s.astype(float) ** 2).sum() for s in sizes]) / labels.shape[1] ** 2,
+        "cluster m2": cluster_observables(model, bonds)["m2"],
     }
 
 

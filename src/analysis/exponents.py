@@ -25,7 +25,7 @@ import numpy as np
 
 from src.analysis.inverse_rg import InverseRGError, generated_files, markdown, write_csv
 from src.analysis.plotting import pyplot, save
-from src.analysis.reproduction import N_BINS, SNAPSHOT_CHUNK
+from src.analysis.reproduction import N_BINS, per_snapshot
 from src.models import Model
 from src.stats.derived import format_value_error
 from src.stats.jackknife import jackknife
@@ -85,12 +85,7 @@ def read_values(path, temperature: float | None) -> tuple[Model, float, dict]:
         if model.L % 4:
             raise InverseRGError(f"{path}: L = {model.L}; G(L/4) needs L divisible by 4")
         t = int(np.argmin(np.abs(run.temperatures - target)))
-        data = run.snapshot_array("spin")
-        parts = [
-            critical_values(model, data[t, start : start + SNAPSHOT_CHUNK])
-            for start in range(0, data.shape[1], SNAPSHOT_CHUNK)
-        ]
-        return model, float(run.temperatures[t]), {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        return model, float(run.temperatures[t]), per_snapshot(run, "spin", t, critical_values)
 
 
 def series_of(label: str, paths, temperature: float | None, paired: bool) -> Series:

@@ -89,13 +89,19 @@ def read_observables(run: RunFile, t: int, n: int | None = None, estimator: str 
     """The observables of the first n (default all) snapshots of temperature row t, in chunks, from
     the spins or (estimator "clusters") from the FK bonds."""
     representation, observables = ESTIMATORS[estimator]
+    return per_snapshot(run, representation, t, observables, n)
+
+
+def per_snapshot(run: RunFile, representation: str, t: int, observables, n: int | None = None) -> dict:
+    """observables(model, snapshots) -> {name: (k,)} of the first n (default all) snapshots of
+    temperature row t, read SNAPSHOT_CHUNK at a time."""
     data = run.snapshot_array(representation)
     n = data.shape[1] if n is None else n
     parts = [
         observables(run.model, data[t, start : min(n, start + SNAPSHOT_CHUNK)])
         for start in range(0, n, SNAPSHOT_CHUNK)
     ]
-    return {name: np.concatenate([p[name] for p in parts]) for name in OBSERVABLES}
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
 def _check_source(path, run: RunFile, source: RunFile) -> None:
