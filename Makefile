@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 setup: $(STAMP)
 
-$(STAMP): tools/setup.sh setup.cfg pyproject.toml
+$(STAMP): tools/setup.sh tools/constraints.txt setup.cfg pyproject.toml
 	bash tools/setup.sh
 
 # the whole study on its built-in default (src/pipeline); RUN_ARGS for another config or --set KEY=VALUE

@@ -38,12 +38,13 @@ from src.analysis.inverse_rg import InverseRGError, inverse_rg_report, parse_sid
 from src.analysis.pictures import show
 from src.analysis.reproduction import reproduction_report
 from src.analysis.stiffness import extrapolate_crossings, plot_stiffness, stiffness_curves, symbol
+from src.cli import Parser
 from src.stats.derived import format_summary_table, format_value_error, headline_columns, short_series
 from src.storage.reader import RunFile, RunFileError, is_hdf5
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m src.analyze", description=__doc__.splitlines()[0])
+    p = Parser(prog="python -m src.analyze", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("summary", help="the table of estimates of run files")
     s.add_argument("files", nargs="+")
@@ -167,10 +168,19 @@ def add_sides(parser, help: str) -> None:
 
 
 def classify(args) -> None:
-    files = [p for p in args.inputs if is_hdf5(p)]
-    models = [p for p in args.inputs if not is_hdf5(p)]
-    if not models or not files:
-        raise cls.ClassifyError(f"give model files and then run files (got {len(models)} and {len(files)})")
+    for p in args.inputs:
+        if not Path(p).is_file():
+            raise cls.ClassifyError(f"{p}: {'is a directory' if Path(p).is_dir() else 'no such file'}")
+    # the model files come first: everything from the first HDF5 file on is a run file (and is
+    # refused by name if it is not one)
+    first = next((i for i, p in enumerate(args.inputs) if is_hdf5(p)), len(args.inputs))
+    models, files = args.inputs[:first], args.inputs[first:]
+    if not files:
+        raise cls.ClassifyError(f"{models[-1]}: not a run file (give model files, then run files)")
+    if not models:
+        raise cls.ClassifyError(
+            f"{files[0]}: a run file where a model file comes first (give model files, then run files)"
+        )
     summary, _, written = cls.classify_report(
         models, files, args.out, args.output_class, args.form, args.nu, args.criterion, args.device
     )

@@ -1,10 +1,19 @@
-"""Command-line options shared by the sampler (src.sample) and the trainer (src.train), and the
-command that runs the trainer as local DDP processes."""
+"""The argument parser of every entry point, the options shared by the sampler (src.sample) and the
+trainer (src.train), and the command that runs the trainer as local DDP processes."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with the project's convention for bad input: one line naming the problem, exit
+    status 2 (argparse itself prints the whole usage first). Sub-commands inherit it."""
+
+    def error(self, message):
+        sys.stderr.write(f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+        raise SystemExit(2)
 
 
 def add_run_options(

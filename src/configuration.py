@@ -50,9 +50,21 @@ def load_yaml(text):
     return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
 
 
+PRIMITIVE_TAGS = {"int", "float", "str", "bool", "none"}
+
+
+def _schema_names(cls=BaseModel) -> set[str]:
+    """The names of every pydantic model class: the tags of their branches of a union."""
+    names = set()
+    for sub in cls.__subclasses__():
+        names |= {sub.__name__} | _schema_names(sub)
+    return names
+
+
 def _is_union_tag(part) -> bool:
-    # pydantic names the branch of a union in the location: 'list[float]', 'TemperatureRange'
-    return isinstance(part, str) and ("[" in part or part[:1].isupper() and len(part) > 1)
+    # pydantic names the branch of a union in the location: 'list[float]', 'int', 'TemperatureRange'
+    # (never a key: keys such as 'Jz' are names of fields, tags of types or of schema classes)
+    return isinstance(part, str) and ("[" in part or part in PRIMITIVE_TAGS or part in _schema_names())
 
 
 def one_line(err: ValidationError) -> str:

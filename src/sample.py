@@ -8,7 +8,6 @@ problem, with exit status 2; no existing output is touched.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import traceback
 
@@ -16,7 +15,7 @@ from src import signals
 
 signals.install()  # before the heavy imports: a signal during start-up must not kill the rank
 
-from src.cli import add_run_options, overrides  # noqa: E402
+from src.cli import Parser, add_run_options, overrides  # noqa: E402
 from src.sampling import config as cfg  # noqa: E402
 from src.sampling.backends.array import BackendError  # noqa: E402
 from src.storage.checkpoint import CheckpointError  # noqa: E402
@@ -27,7 +26,7 @@ USER_ERRORS = (cfg.ConfigError, OutputError, CheckpointError, RunFileError, Back
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m src.sample", description=__doc__.splitlines()[0])
+    p = Parser(prog="python -m src.sample", description=__doc__.splitlines()[0])
     p.add_argument("config", nargs="?", help="YAML config (default: the built-in small Ising run)")
     p.add_argument("--backend", choices=["auto", "cpu", "gpu", "array"], help="compute backend")
     add_run_options(

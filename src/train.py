@@ -10,14 +10,13 @@ touched.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from src import signals
 
 signals.install()  # before the heavy imports: a signal during start-up must not kill the rank
 
-from src.cli import add_run_options, overrides  # noqa: E402
+from src.cli import Parser, add_run_options, overrides  # noqa: E402
 from src.learning.ml.distributed import env_ranks, leave  # noqa: E402
 from src.learning.ml.errors import USER_ERRORS, RankError  # noqa: E402
 from src.learning.ml.trainer import train  # noqa: E402
@@ -25,7 +24,7 @@ from src.learning.tasks import load  # noqa: E402
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m src.train", description=__doc__.splitlines()[0])
+    p = Parser(prog="python -m src.train", description=__doc__.splitlines()[0])
     p.add_argument("config", help="YAML config (see configs/train_*.yaml, configs/superres_*.yaml)")
     add_run_options(
         p,

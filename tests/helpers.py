@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from src.exact.quantum import XXZSpectrum
 from src.sampling.quantum.lattice import square
 from src.sampling.sampler import Sampler
 from src.stats.derived import summarize
+from src.storage.schema import GENERATED_UPDATE
 
 N_SIGMA = 4.0
 
@@ -114,3 +116,11 @@ def assert_same_data(a, b):
     assert sorted(da) == sorted(db)
     differing = [k for k in da if not np.array_equal(da[k], db[k], equal_nan=True)]
     assert not differing, f"{a} and {b} differ in {differing}"
+
+
+def stand_in_for_generated(source, target, step: int = 1) -> None:
+    """A Monte Carlo file copied to `target` and labelled as generated (update superres, `step`
+    doublings, no blocking), for tests where a known flow stands in for a network's."""
+    shutil.copy(source, target)
+    with h5py.File(target, "r+") as f:
+        f.attrs.update({"update": GENERATED_UPDATE, "step": step, "block": False})

@@ -216,4 +216,8 @@ def test_a_nu_that_is_not_positive_is_refused(nu, capsys):
     with pytest.raises(SystemExit) as exit_status:
         analyze(["classify", "a.pt", "b.h5", "--nu", nu])
     assert exit_status.value.code == 2
-    assert capsys.readouterr().err.endswith(f"error: argument --nu: must be a positive number, got {nu}\n")
+    command = "python -m src.analyze classify"
+    expected = (
+        f"error: {command}: argument --nu: must be a positive number, got {nu} (see {command} --help)\n"
+    )
+    assert capsys.readouterr().err == expected

@@ -68,6 +68,47 @@ def test_a_member_fit_uses_that_members_values_only():
     assert np.isclose(fit(points, "power", 1.0).T_c, np.mean([f.T_c for f in alone]), atol=1e-3)
 
 
+def test_pairs_that_share_a_file_carry_the_covariance_their_scatter_shows():
+    """2000 noisy realisations of the curves of L = 16, 32, 64 (s.d. 0.002 per point, small beside
+    the change of P_L1 - P_L2 over a step of T, where the propagation is linear): the crossings
+    16/32 and 32/64 share the noise of L = 32. Their propagated errors and covariance match the
+    scatter of the realisations (the correlation coefficient within 4 sigma of its estimate, the
+    variances within 4 sigma), and so does the error of the extrapolation that uses them."""
+    n, sigma = 2000, 0.002
+    rows, propagated, fits = [], [], []
+    for seed in range(n):
+        members = [[curve(L, noise=sigma, seed=seed) | {"error": np.full(T.size, sigma)} for L in SIZES[:3]]]
+        points = estimates("pairs", members)
+        rows.append([p.value for p in points])
+        propagated.append(
+            [points[0].statistical ** 2, points[1].statistical ** 2, points[0].next_covariance[0]]
+        )
+        fits.append(fit(points, "power", 1.0))
+    rows, (var0, var1, cov) = np.array(rows), np.mean(propagated, axis=0)
+    measured = np.cov(rows.T)
+    for k, var in enumerate((var0, var1)):
+        assert abs(measured[k, k] / var - 1) < 4 * np.sqrt(2 / n), (measured[k, k], var)
+    rho, rho_measured = cov / np.sqrt(var0 * var1), measured[0, 1] / np.sqrt(measured[0, 0] * measured[1, 1])
+    assert rho < -0.2 and abs(rho_measured - rho) < 4 * (1 - rho**2) / np.sqrt(n), (rho_measured, rho)
+    T_c = np.array([f.T_c for f in fits])
+    error = np.mean([f.T_c_error for f in fits])
+    assert abs(T_c.std(ddof=1) / error - 1) < 4 / np.sqrt(2 * n), (T_c.std(ddof=1), error)
+
+
+def test_a_training_spread_shared_by_every_size_enters_the_extrapolation_in_full():
+    """Five networks whose outputs are the same curves shifted in T by their own offset: T_c of each
+    moves by its offset, so the mean's error is the offsets' s.d. / sqrt(5), not less."""
+    offsets = np.array([-0.02, -0.01, 0.0, 0.015, 0.025])
+    members = []
+    for shift in offsets:
+        curves = [curve(L) for L in SIZES]
+        members.append([c | {"T": c["T"] + shift} for c in curves])
+    combined = fit(estimates("half", members), "power", 1.0)
+    assert np.isclose(combined.T_c, T_C + offsets.mean(), atol=2e-3)
+    expected = offsets.std(ddof=1) / np.sqrt(offsets.size)
+    assert abs(combined.T_c_error / expected - 1) < 0.02, (combined.T_c_error, expected)
+
+
 class Net:
     def __init__(self, sizes, seed):
         self.sizes, self.seed, self.path = tuple(sizes), seed, f"net_{sizes}_{seed}"

@@ -177,7 +177,7 @@ def test_damaged_checkpoint_is_refused(interrupted):
     ckpt = Path(str(interrupted) + ".ckpt")
     with h5py.File(ckpt, "r+") as f:
         f["chain/state"][0, 0] ^= 1  # one flipped spin
-    _refused(interrupted, match="checksum mismatch")
+    _refused(interrupted, match=".ckpt: damaged (its SHA-256 does not match")
 
 
 QUANTUM = [

@@ -4,7 +4,7 @@ exact eta = 1/4 and gamma/nu = 7/4."""
 
 import numpy as np
 import pytest
-from helpers import N_SIGMA, sample_runs
+from helpers import N_SIGMA, sample_runs, stand_in_for_generated
 
 from src.analysis.exponents import QUANTITIES, Series, exponents_report, fit
 from src.analysis.inverse_rg import InverseRGError
@@ -66,7 +66,7 @@ def test_monte_carlo_at_tc_gives_the_exact_exponents(critical_runs, tmp_path):
     folder = tmp_path / "as_generated"
     folder.mkdir()
     for L, path in critical_runs.items():
-        (folder / f"L{L}.h5").symlink_to(path)
+        stand_in_for_generated(path, folder / f"L{L}.h5")
     text = exponents_report(list(critical_runs.values()), {"mc": folder}, tmp_path / "out")
     assert (tmp_path / "out" / "exponents.png").exists() and "| mc | 8 16 32 |" in text
     rows = (tmp_path / "out" / "exponents.csv").read_text().splitlines()[1:]
@@ -82,7 +82,7 @@ def test_bad_input_is_one_error(critical_runs, tmp_path):
         exponents_report([], {"few": tmp_path / "none"}, tmp_path / "out")
     (tmp_path / "two").mkdir()
     for L in (8, 16):
-        (tmp_path / "two" / f"L{L}.h5").symlink_to(critical_runs[L])
+        stand_in_for_generated(critical_runs[L], tmp_path / "two" / f"L{L}.h5")
     with pytest.raises(
         InverseRGError, match=r"two: the fit needs three or more different sizes \(have L = \[8, 16\]\)"
     ):

@@ -6,6 +6,7 @@ exactly the data of an uninterrupted run."""
 
 from __future__ import annotations
 
+import csv
 import os
 import random
 import shutil
@@ -15,7 +16,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import assert_same_data
+from training_helpers import assert_same_parameters
+
+from src.storage.networks import read_model
 
 ROOT = Path(__file__).resolve().parents[1]
 # about 20 s of sampling per rank with a checkpoint every 0.2 s: each life of the run does a little of it
@@ -41,21 +46,23 @@ def environment() -> dict:
     }
 
 
-def run_with_kills(out: Path, ranks: int, kills: int, seed: int) -> dict:
-    """Launch, kill after a random delay, relaunch ... `kills` times, then let the run finish.
-    Returns the counts of kills by signal."""
+def sampling_flags(out: Path) -> list[str]:
+    if Path(f"{out}.ckpt").exists():
+        return ["--resume"]
+    if Path(f"{out}.partial").exists():
+        return ["--overwrite"]  # died before its first checkpoint: nothing to continue
+    return []
+
+
+def run_with_kills(launch, kills: int, seed: int, start_up: float) -> dict:
+    """Start `launch()` (the command line for the state the last life left), kill it after a random
+    delay, start it again ... `kills` times, then let it finish. start_up: the seconds before the
+    work starts (imports, MPI). Returns the counts of kills by signal."""
     rng = random.Random(seed)
     counts = {"SIGKILL": 0, "SIGTERM": 0}
-    start_up = 1.0 if ranks == 1 else 2.0  # seconds before sampling starts (imports, MPI)
     while True:
-        if Path(f"{out}.ckpt").exists():
-            flags = ["--resume"]
-        elif Path(f"{out}.partial").exists():
-            flags = ["--overwrite"]  # died before its first checkpoint: nothing to continue
-        else:
-            flags = []
         proc = subprocess.Popen(
-            command(out, ranks, *flags),
+            launch(),
             cwd=ROOT,
             env=environment(),
             stdout=subprocess.DEVNULL,
@@ -85,7 +92,48 @@ def test_random_kills_lose_nothing(tmp_path, ranks, kills):
     done = subprocess.run(command(whole, ranks), cwd=ROOT, env=environment(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     out = tmp_path / "killed.h5"
-    counts = run_with_kills(out, ranks, kills, seed=ranks)
+    start_up = 1.0 if ranks == 1 else 2.0
+    counts = run_with_kills(lambda: command(out, ranks, *sampling_flags(out)), kills, ranks, start_up)
     assert sum(counts.values()) == kills and min(counts.values()) > 0, counts
     assert_same_data(out, whole)
     assert not Path(f"{out}.partial").exists() and not Path(f"{out}.ckpt").exists()
+
+
+def test_random_kills_of_training_lose_nothing(tmp_path):
+    """A classifier's training killed 12 times at random moments (SIGKILL loses the epoch under way,
+    SIGTERM checkpoints at the next step) and continued with --resume each time: its networks and
+    its metrics (but for the wall times) are bit for bit those of an uninterrupted run."""
+    data = tmp_path / "ising.h5"
+    sets = ["model.L=8", "temperatures=[1.5, 3.5]", "sweeps.measure=8000", "snapshots.every=4"]
+    sample = [sys.executable, "-m", "src.sample", "--quiet", "--output", str(data)]
+    sample += [a for s in sets for a in ("--set", s)]
+    subprocess.run(sample, cwd=ROOT, env=environment(), check=True, capture_output=True)
+    config = {
+        "data": {"files": [str(data)], "representation": "spin", "workers": 0},
+        "labels": {"windows": [{"max": 2.0, "class": 0}, {"min": 3.0, "class": 1}]},
+        "network": {"kind": "cnn", "channels": [8, 8]},
+        "training": {"epochs": 40, "batch_size": 16, "seed": 1, "device": "cpu"},
+    }
+    outputs = {}
+    for name in ("whole", "killed"):
+        outputs[name] = tmp_path / name
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({**config, "output": str(outputs[name])}))
+    train = [sys.executable, "-m", "src.train", "--quiet"]
+    done = subprocess.run(
+        [*train, str(tmp_path / "whole.yaml")], cwd=ROOT, env=environment(), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    counts = run_with_kills(
+        lambda: [*train, str(tmp_path / "killed.yaml"), "--resume"], 12, seed=3, start_up=3.0
+    )
+    assert sum(counts.values()) == 12 and min(counts.values()) > 0, counts
+    for model in ("best.pt", "last.pt"):
+        killed, _ = read_model(outputs["killed"] / model)
+        whole, _ = read_model(outputs["whole"] / model)
+        assert_same_parameters(killed, whole)
+    assert metrics_without_times(outputs["killed"]) == metrics_without_times(outputs["whole"])
+
+
+def metrics_without_times(folder: Path) -> list:
+    rows = list(csv.DictReader(open(folder / "metrics.csv")))
+    return [{k: v for k, v in row.items() if "second" not in k} for row in rows]

@@ -6,13 +6,12 @@ T gives T' = T_s and the fixed point T*."""
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
-from helpers import N_SIGMA, sample_runs
+from helpers import N_SIGMA, sample_runs, stand_in_for_generated
 
 from src.analysis.inverse_rg import (
     OBSERVABLES,
@@ -110,12 +109,12 @@ def runs(tmp_path_factory):
     files = sample_runs(folder, settings)
     for name, target in (("same8", "L8"), ("affine8", "L8"), ("improved4", "L4"), ("potts_gen4", "L4")):
         (folder / name).mkdir()
-        shutil.copy(files[name], folder / name / f"{target}.h5")
+        stand_in_for_generated(files[name], folder / name / f"{target}.h5")
         files[f"dir_{name}"] = folder / name
     with h5py.File(files["dir_affine8"] / "L8.h5", "r+") as f:
         f["temperatures"][...] = LABELS
     (folder / "self").mkdir()
-    (folder / "self" / "L8.h5").symlink_to(files["mc8"])
+    stand_in_for_generated(files["mc8"], folder / "self" / "L8.h5")
     files["dir_self"] = folder / "self"
     return files
 

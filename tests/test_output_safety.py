@@ -100,7 +100,7 @@ def test_a_flipped_character_in_the_checkpoint_record_is_refused(tmp_path):
     with h5py.File(f"{out}.ckpt", "r+") as f:
         meta = f.attrs["meta"]
         f.attrs["meta"] = meta.replace('"next_measurement": ', '"next_measurement": 1', 1)
-    one_line(sample(out, "--resume"), "checksum mismatch (damaged)")
+    one_line(sample(out, "--resume"), ".ckpt: damaged (its SHA-256 does not match")
 
 
 def test_a_lone_partial_file_needs_overwrite_and_overwrite_discards_a_checkpoint(tmp_path, uninterrupted):
@@ -157,43 +157,63 @@ def test_a_writer_killed_mid_file_leaves_the_old_file(tmp_path):
     assert path.read_text() == "old\n"
 
 
-# -- network files and training checkpoints carry a checksum (src/storage/networks.py) -------------
-def test_a_flipped_bit_in_a_network_file_or_checkpoint_is_refused(tmp_path):
-    """A bit flipped inside the bytes of a tensor of a saved network and of a training checkpoint
-    (torch's own reader does not notice), a value changed and saved again without a new digest, and
-    a file without a digest: each refused with one line naming the file."""
-    import numpy as np
+# -- network files and training checkpoints are sealed (src/storage/networks.py, sealed.py) ----------
+def flip(path, at: int, bit: int = 4) -> None:
+    data = bytearray(path.read_bytes())
+    data[at] ^= 1 << bit
+    path.write_bytes(bytes(data))
+
+
+def test_a_flipped_bit_anywhere_in_a_network_file_or_checkpoint_is_refused(tmp_path):
+    """A bit flipped in a tensor's bytes, in the zip structure torch reads them from (its last
+    byte), or in the seal itself: each refused with one line naming the file."""
     import torch
 
     from src.learning.rg.superres import SuperResolution, superres_spec
-    from src.storage.networks import NetworkFileError, atomic_save, read, save_checkpoint, save_superres
+    from src.storage.networks import NetworkFileError, read, save_checkpoint, save_superres
 
     torch.manual_seed(0)
     network = SuperResolution(superres_spec("ising", "spin", channels=(8,)))
-    weights = network.layers[1].weight
-    save_superres(tmp_path / "net.pt", network.spec, network)
-    save_checkpoint(tmp_path / "checkpoint.pt", {"model": network.state_dict(), "epoch": 3})
+    weights = network.layers[1].weight.detach().numpy().tobytes()
     for name in ("net.pt", "checkpoint.pt"):
-        path = tmp_path / name
-        assert read(path)["format"]  # intact
-        data = bytearray(path.read_bytes())
-        at = bytes(data).find(weights.detach().numpy().tobytes())
-        assert at > 0
-        data[at + 17] ^= 0x10
-        path.write_bytes(bytes(data))
-        assert torch.load(path, weights_only=True)  # torch reads it without complaint
-        with pytest.raises(NetworkFileError, match=f"{name}: damaged"):
-            read(path)
-    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
-    saved["epoch"] = 4
-    torch.save(saved, tmp_path / "edited.pt")
+        good = tmp_path / name
+        if name == "net.pt":
+            save_superres(good, network.spec, network)
+        else:
+            save_checkpoint(good, {"model": network.state_dict(), "epoch": 3})
+        assert read(good)["format"]  # intact
+        size = good.stat().st_size
+        for at in (good.read_bytes().find(weights) + 17, size - 1, 100):
+            damaged = tmp_path / f"damaged_{name}"
+            shutil.copy(good, damaged)
+            flip(damaged, at)
+            with pytest.raises(NetworkFileError, match=f"damaged_{name}: damaged"):
+                read(damaged)
+
+
+def test_files_of_the_previous_release_are_read_after_their_content_checksum(tmp_path):
+    """Unsealed files with a SHA-256 of their contents in the dict (what the previous release wrote):
+    read when it matches; a flipped tensor bit, an edited value, or no checksum at all refused."""
+    import torch
+
+    from src.storage.networks import NetworkFileError, digest, read
+
+    saved = {"format": "spinml-superres", "state_dict": {"w": torch.arange(8.0)}, "epoch": 3}
+    torch.save({**saved, "digest": digest(saved)}, tmp_path / "previous.pt")
+    assert read(tmp_path / "previous.pt")["epoch"] == 3
+    data = bytearray((tmp_path / "previous.pt").read_bytes())
+    at = bytes(data).find(torch.arange(8.0).numpy().tobytes())
+    data[at + 9] ^= 0x10
+    (tmp_path / "flipped.pt").write_bytes(bytes(data))
+    assert torch.load(tmp_path / "flipped.pt", weights_only=True)  # torch reads it without complaint
+    with pytest.raises(NetworkFileError, match="flipped.pt: damaged"):
+        read(tmp_path / "flipped.pt")
+    torch.save({**saved, "epoch": 4, "digest": digest(saved)}, tmp_path / "edited.pt")
     with pytest.raises(NetworkFileError, match="edited.pt: damaged"):
         read(tmp_path / "edited.pt")
-    torch.save({"format": "spinml-superres", "state_dict": {"w": torch.zeros(2)}}, tmp_path / "old.pt")
+    torch.save(saved, tmp_path / "old.pt")
     with pytest.raises(NetworkFileError, match="old.pt: has no checksum"):
         read(tmp_path / "old.pt")
-    atomic_save({"format": "spinml-superres", "x": np.float64(1.5).item()}, tmp_path / "plain.pt")
-    assert read(tmp_path / "plain.pt") == {"format": "spinml-superres", "x": 1.5}
 
 
 @pytest.mark.parametrize("damage", ["truncated", "not HDF5"])

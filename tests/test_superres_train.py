@@ -48,7 +48,7 @@ from src.learning.rg.superres import (
 from src.learning.rg.training import SuperResolutionTask
 from src.models import make_model
 from src.signals import Checkpointed
-from src.storage.networks import SUPERRES_FORMAT, cpu_state_dict
+from src.storage.networks import SUPERRES_FORMAT, cpu_state_dict, read
 from src.storage.reader import RunFile
 from src.train import load, main
 
@@ -129,7 +129,7 @@ def test_model_files_record_the_run(networks, files):
     assert meta["config"]["task"] == "superres" and 1 <= meta["epoch"] <= 20
     rows = (networks["fk_bonds", 3.5].parent / "metrics.csv").read_text().splitlines()
     assert rows[0] == "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds" and len(rows) == 21
-    saved = torch.load(networks["fk_bonds", 3.5], weights_only=True)
+    saved = read(networks["fk_bonds", 3.5])
     assert saved["format"] == SUPERRES_FORMAT
 
 
@@ -298,7 +298,7 @@ def test_resume_after_a_signal_gives_the_uninterrupted_result(files, tmp_path, m
         mp.setattr(Trainer, "_train_step", step_then_signal)
         with pytest.raises(Checkpointed):
             quiet_train(raw)
-    checkpoint = torch.load(tmp_path / "out" / "checkpoint.pt", weights_only=True)
+    checkpoint = read(tmp_path / "out" / "checkpoint.pt")
     assert (checkpoint["epoch"], checkpoint["step"]) == (1, 5)
     signals.received = 0
     assert_same_parameters(cpu_state_dict(quiet_train(raw, resume=True)), expected)

@@ -35,7 +35,7 @@ from src.learning.ml.sources import read_sources
 from src.learning.ml.trainer import Trainer, train
 from src.models import make_model
 from src.signals import Checkpointed
-from src.storage.networks import cpu_state_dict
+from src.storage.networks import cpu_state_dict, read
 from src.storage.reader import RunFile
 from src.train import main
 
@@ -246,7 +246,7 @@ def test_checkpoint_at_a_step_in_process(files, tmp_path, monkeypatch):
     monkeypatch.setattr(Trainer, "_train_step", step_then_signal)
     with pytest.raises(Checkpointed):
         quiet_train(raw)
-    checkpoint = torch.load(tmp_path / "out" / "checkpoint.pt", weights_only=True)
+    checkpoint = read(tmp_path / "out" / "checkpoint.pt")
     assert (checkpoint["epoch"], checkpoint["step"]) == (0, 7)
 
 

@@ -294,7 +294,9 @@ def model_summary(path) -> dict:
     epoch and the metrics (without the seconds)."""
     import torch
 
-    saved = torch.load(path, weights_only=True, map_location="cpu")
+    from src.storage.networks import read
+
+    saved = read(path)
     out = {}
     for name, tensor in saved["state_dict"].items():
         t = tensor.detach().to(torch.float64).flatten()

@@ -3,9 +3,11 @@
 # a .venv with mpi4py, the MPI build of h5py, the CPU build of torch and the project itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# TORCH_INDEX: a wheel index for torch, e.g. https://download.pytorch.org/whl/cu128 for a CUDA build
+# on a GPU node (docs/clusters.md); by default pip's own. Every version comes from tools/constraints.txt.
 VENV=${VENV:-.venv}
 PY=${PYTHON:-python3}
-TORCH_VERSION=${TORCH_VERSION:-2.13.0}
+TORCH_INDEX=${TORCH_INDEX:-}
 HDF5_DIR=${HDF5_DIR:-/usr/lib/x86_64-linux-gnu/hdf5/openmpi}
 
 need_pkgs=()
@@ -20,16 +22,16 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-pip="$VENV/bin/python -m pip"
-$pip install -q --upgrade pip
-$pip install -q numpy mpi4py Cython pkgconfig "setuptools>=77" packaging wheel
+"$VENV/bin/python" -m pip install -q --upgrade pip
+install="$VENV/bin/python -m pip install -q -c tools/constraints.txt"
+$install numpy mpi4py Cython pkgconfig "setuptools>=77" packaging wheel
 if ! "$VENV/bin/python" -c "import h5py, sys; sys.exit(0 if h5py.get_config().mpi else 1)" 2>/dev/null; then
   echo "setup: building h5py against parallel HDF5 (a few minutes the first time)"
   CC=mpicc HDF5_MPI=ON HDF5_DIR="$HDF5_DIR" \
-    $pip install -q --no-binary=h5py --no-build-isolation --force-reinstall --no-deps h5py
+    $install --no-binary=h5py --no-build-isolation --force-reinstall --no-deps h5py
 fi
 "$VENV/bin/python" -c "import torch" 2>/dev/null || \
-  $pip install -q "torch==$TORCH_VERSION"
-$pip install -q -e ".[dev]"
+  $install ${TORCH_INDEX:+--index-url "$TORCH_INDEX"} torch
+$install -e ".[dev]"
 touch "$VENV/.setup-done"
 echo "setup: done ($("$VENV/bin/python" -c 'import h5py; print("h5py", h5py.__version__, "mpi", h5py.get_config().mpi)'))"

@@ -7,7 +7,8 @@
 #   rescaled   the same with inputs times L^(1/4) (data.rescale = eta at the KT point)
 #   per_size   one network per L (SIZES), each trained on its own size
 # and, as a check of the criteria where no logarithms intervene, the 2D Ising model (T_c exact): one
-# network for every L on rescaled improved and correlation inputs (eta = 1/4), five seeds each.
+# network for every L on rescaled improved and correlation inputs (eta = 1/4), five seeds each, and one
+# network per L on spin inputs.
 # The inputs compared on classical XY (stage train_inputs, INPUT_SEEDS, sizes <= 64): spin (not
 # rescalable), correlation and one-axis improved (files xy1_L*.h5, snapshots.axes = 1), the latter two
 # rescaled like the two-axis improved of `rescaled`.
@@ -96,6 +97,15 @@ stage_train_ising() {
     done
 }
 
+# Ising spin inputs cannot be rescaled (no lattice of correlations); their scale-aware criterion is
+# one network per L (Carrasquilla-Melko), five seeds each
+stage_train_ising_spin() {
+    local seed L
+    for L in $SIZES; do
+        for seed in $SEEDS; do CONFIG=ising_spin PREFIX=ising train "ising_spin_L${L}_s$seed" "$L" "$seed"; done
+    done
+}
+
 stage_train_inputs() {
     local seed
     for seed in $INPUT_SEEDS; do
@@ -145,6 +155,10 @@ stage_classify() {
         evaluate "ising_${rep}_rescaled" $(seeded "ising_${rep}_rescaled" "$SEEDS") $(files ising "$SIZES") \
             --form power --nu 1
     done
+    # shellcheck disable=SC2046
+    evaluate ising_spin_per_size $(for seed in $SEEDS; do for L in $SIZES; do
+        echo "$OUT/train/ising_spin_L${L}_s$seed/best.pt"
+    done; done) $(files ising "$SIZES") --form power --nu 1
     for name in xy_spin xy_correlation_rescaled xy1_improved_rescaled; do
         # shellcheck disable=SC2046
         evaluate "inputs_$name" $(seeded "$name" "$INPUT_SEEDS") $(files "${name%%_*}" "$TRAIN_SIZES") --form bkt
@@ -162,7 +176,7 @@ stage_table() {
     run table "$PY" tools/study_transfer_table.py "$OUT"
 }
 
-all="sample train_plain train_rescaled train_per_size train_ising train_inputs classify table"
+all="sample train_plain train_rescaled train_per_size train_ising train_ising_spin train_inputs classify table"
 stages=${*:-$all}
 for stage in $stages; do
     case " $all " in

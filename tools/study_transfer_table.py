@@ -6,13 +6,12 @@ Usage: python tools/study_transfer_table.py OUT"""
 from __future__ import annotations
 
 import csv
-import math
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from src.analysis.criteria import Combined, fit
+from src.analysis.criteria import Combined, estimates, fit
 from src.analysis.stiffness import extrapolate_crossings, stiffness_curves, symbol
 from src.stats.derived import format_value_error
 
@@ -23,23 +22,26 @@ HEAD = [
 ]
 
 
-def points(path: Path, criterion: str) -> list[Combined]:
-    """The Combined temperatures of one criterion in a crossings.csv, in its order."""
-    rows: dict[str, list] = {}
-    for r in csv.DictReader(open(path)):
-        if r["network"] != "all" and r["criterion"] == criterion:
-            value = (float(r["T_x"]), float(r["error"])) if r["T_x"] else None
-            rows.setdefault(r["sizes"], []).append(value)
-    return [
-        Combined(k, math.prod(map(int, k.split("/"))) ** (1 / len(k.split("/"))), tuple(v))
-        for k, v in rows.items()
-    ]
+def points(folder: Path, criterion: str) -> list[Combined]:
+    """The criterion's temperatures, recomputed from the evaluation's outputs.csv (so that every
+    table uses the criteria and covariances of this release)."""
+    curves: dict[tuple, dict] = {}
+    for r in csv.DictReader(open(folder / "outputs.csv")):
+        c = curves.setdefault((r["network"], r["file"]), {"path": r["file"], "L": int(r["L"]), "rows": []})
+        c["rows"].append((float(r["T"]), float(r["output"]), float(r["error"])))
+    for c in curves.values():
+        c["T"], c["output"], c["error"] = np.array(c.pop("rows")).T
+    # written member by member, each member's files by size
+    n_files = len({file for _, file in curves})
+    ordered = list(curves.values())
+    members = [ordered[i : i + n_files] for i in range(0, len(ordered), n_files)]
+    return estimates(criterion, members)
 
 
 def accuracy(out: Path, folder: Path) -> str:
     """Mean and spread over the networks of the validation accuracy of best.pt (the epoch with the
     lowest validation loss), from their metrics.csv."""
-    networks = {r["network"] for r in csv.DictReader(open(folder / "crossings.csv"))} - {"all"}
+    networks = {r["network"] for r in csv.DictReader(open(folder / "outputs.csv"))}
     values = []
     for network in networks:
         rows = list(csv.DictReader(open(Path(network).parent / "metrics.csv")))
@@ -50,11 +52,10 @@ def accuracy(out: Path, folder: Path) -> str:
 def rows(folder: Path, form: str, nu: float, literature: float, label: str) -> list[str]:
     lines = []
     for criterion in ("half", "pairs"):
-        table = folder / "crossings.csv"
-        if not table.exists():
+        if not (folder / "outputs.csv").exists():
             lines.append(f"| {label} | {criterion} | (no result: logs/classify_{folder.name}.log) | | | | |")
             continue
-        ps = points(table, criterion)
+        ps = points(folder, criterion)
         cells = "; ".join(
             f"{p.label}: {format_value_error(p.value, p.error)} ({p.seed_sd:.1g})"
             if p.complete
@@ -102,6 +103,7 @@ def main(out: Path) -> None:
     lines += ["### Ising, T_x = T_c + a/L, literature T_c = 2.269185", "", *HEAD]
     for rep in ("improved", "correlation"):
         lines += rows(classify / f"ising_{rep}_rescaled", "power", 1.0, 2.269185, f"{rep} × L^(1/4)")
+    lines += rows(classify / "ising_spin_per_size", "power", 1.0, 2.269185, "spin, one network per L")
     lines += ["", "### classical XY, the inputs compared (L ≤ 64)", ""]
     lines += ["| input | validation accuracy | " + HEAD[0].split("| ", 2)[2], "|---" + HEAD[1]]
     for name, label in (
@@ -111,7 +113,7 @@ def main(out: Path) -> None:
         ("xy_improved_rescaled", "improved, two axes, × L^(1/4)"),
     ):
         folder = classify / f"inputs_{name}"
-        score = accuracy(out, folder) if (folder / "crossings.csv").exists() else "—"
+        score = accuracy(out, folder) if (folder / "outputs.csv").exists() else "—"
         lines += [f"| {label} | {score} |{r.split('|', 2)[2]}" for r in rows(folder, "bkt", 1.0, 0.8929, "")]
     text = "\n".join(lines)
     (out / "table_transfer.md").write_text(text + "\n")

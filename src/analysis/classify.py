@@ -337,15 +337,18 @@ def write_csv(ev: Evaluation, path: Path) -> None:
 
 
 def write_crossings(evaluations: list[Evaluation], path: Path) -> None:
-    """Every criterion's temperatures of every member and their combination ("all")."""
+    """Every criterion's temperatures of every member and their combination ("all"); a member's
+    covariance_next is the statistical covariance of its T_x with its next one (pairs that share a
+    file), what src.analysis.criteria.fit needs besides the temperatures."""
     with replaced(path, newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["criterion", "sizes", "network", "T_x", "error", "seed_sd"])
+        writer.writerow(["criterion", "sizes", "network", "T_x", "error", "seed_sd", "covariance_next"])
         for ev in evaluations:
             for p in ev.points:
-                for member, value in zip(ev.members, p.members):
+                shared = p.next_covariance or (0.0,) * len(ev.members)
+                for member, value, cov in zip(ev.members, p.members, shared):
                     cells = ["", ""] if value is None else [f"{v:.8g}" for v in value]
-                    writer.writerow([ev.criterion, p.label, member[0]["network"], *cells, ""])
+                    writer.writerow([ev.criterion, p.label, member[0]["network"], *cells, "", f"{cov:.8g}"])
                 if p.complete:
                     combined = [p.value, p.error, p.seed_sd]
                     writer.writerow([ev.criterion, p.label, "all", *(f"{v:.8g}" for v in combined)])

@@ -19,6 +19,13 @@ Networks trained with different seeds ("members") give each temperature several 
 bootstrap errors s_k. Their combination is the mean of v_k with the error
 sqrt(mean(s_k)^2 + sd(v)^2 / n): the members read the same snapshots, so the statistical errors do
 not average down, while the training spread does. The seed s.d. is reported beside it.
+
+The extrapolation is a generalised least-squares fit with the covariance of the temperatures it
+fits. Statistical part: the files of different sizes are independent, but two pairs that share a
+file (16/32 and 32/64) are not: their covariance is propagated through the crossings from the
+shared curve's errors. Training part: one network (or one seed of networks per size) gives every
+size its temperature, so a network that sits high sits high everywhere: the covariance over the
+members of their temperatures, divided by n, is added in full.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from src.analysis.crossing import NoCrossing, crossings, level_crossing
+from src.analysis.crossing import NoCrossing, crossing_derivatives, crossings, level_crossing
 from src.analysis.fss import Extrapolation, extrapolate
 from src.stats.derived import format_value_error
 
@@ -49,6 +56,8 @@ class Combined:
     label: str  # "16" or "16/32"
     L: float  # the size it stands at in the extrapolation
     members: tuple  # (T_x, error) of each member, None where it has no crossing
+    # each member's statistical covariance of its T_x with the next point's (pairs sharing a file)
+    next_covariance: tuple | None = None
 
     @property
     def complete(self) -> bool:
@@ -92,8 +101,9 @@ def half_crossing(curve: dict) -> tuple[float, float] | None:
         return None
 
 
-def pair_crossing(small: dict, large: dict) -> tuple[float, float] | None:
-    """Where the output curves of two sizes cross (see the module's docstring), or None."""
+def pair_crossing(small: dict, large: dict) -> tuple[float, float, np.ndarray] | None:
+    """Where the output curves of two sizes cross (see the module's docstring), with its error and
+    its derivatives with respect to P_L1 - P_L2 at every temperature, or None."""
     if small["T"].shape != large["T"].shape or not np.allclose(small["T"], large["T"], rtol=1e-9):
         raise CriterionError(
             f"criterion pairs: {small['path']} and {large['path']} have different temperatures "
@@ -106,8 +116,19 @@ def pair_crossing(small: dict, large: dict) -> tuple[float, float] | None:
     if not roots.size:
         return None
     middle = np.interp(roots, T, (small["output"] + large["output"]) / 2)
-    k = int(np.argmin(np.abs(middle - 0.5)))
-    return float(roots[k]), float(errors[k])
+    i = int(np.argmin(np.abs(middle - 0.5)))
+    _, k, g1, g2, _ = crossing_derivatives(T, difference, 0.0)
+    gradient = np.zeros(T.size)
+    gradient[k[i]], gradient[k[i] + 1] = g1[i], g2[i]
+    return float(roots[i]), float(errors[i]), gradient
+
+
+def shared_covariance(first, second, shared: dict) -> float:
+    """Covariance of two pair crossings through the file they share, the larger of the first pair
+    and the smaller of the second: d(first)/dP = -gradient, d(second)/dP = +gradient."""
+    if first is None or second is None:
+        return 0.0
+    return float(np.sum(-first[2] * second[2] * shared["error"] ** 2))
 
 
 def estimates(criterion: str, members: list[list[dict]]) -> list[Combined]:
@@ -119,20 +140,50 @@ def estimates(criterion: str, members: list[list[dict]]) -> list[Combined]:
     if criterion == "pairs":
         if len(sizes) < 2:
             raise CriterionError("criterion pairs: needs files of at least two sizes")
-        return [
-            Combined(f"{a}/{b}", math.sqrt(a * b), tuple(pair_crossing(m[i], m[i + 1]) for m in members))
-            for i, (a, b) in enumerate(zip(sizes, sizes[1:]))
-        ]
+        pairs = [[pair_crossing(m[i], m[i + 1]) for i in range(len(sizes) - 1)] for m in members]
+        points = []
+        for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+            last = i == len(sizes) - 2
+            covariance = tuple(
+                0.0 if last else shared_covariance(p[i], p[i + 1], m[i + 1]) for p, m in zip(pairs, members)
+            )
+            crossing = tuple(None if p[i] is None else p[i][:2] for p in pairs)
+            points.append(Combined(f"{a}/{b}", math.sqrt(a * b), crossing, covariance))
+        return points
     raise CriterionError(f"unknown criterion {criterion!r} (allowed: {', '.join(CRITERIA)})")
+
+
+def covariance(points: list[Combined], indices: list[int], member: int | None = None) -> np.ndarray:
+    """The covariance of the temperatures of points[i] for i in indices (see the module's
+    docstring): of one member's, or of the members' mean."""
+    chosen = [points[i] for i in indices]
+    if member is None:
+        errors = np.array([p.statistical for p in chosen])
+        shared = [np.mean(p.next_covariance) if p.next_covariance else 0.0 for p in chosen]
+    else:
+        errors = np.array([p.members[member][1] for p in chosen])
+        shared = [p.next_covariance[member] if p.next_covariance else 0.0 for p in chosen]
+    C = np.diag(errors**2)
+    for j in range(len(indices) - 1):
+        if indices[j + 1] == indices[j] + 1:
+            C[j, j + 1] = C[j + 1, j] = shared[j]
+    n = len(chosen[0].members)
+    if member is None and n > 1:
+        values = np.array([[m[0] for m in p.members] for p in chosen])
+        C += np.atleast_2d(np.cov(values)) / n  # the training spread, correlated over the sizes
+    return C
 
 
 def fit(points: list[Combined], form: str, nu: float, member: int | None = None) -> Extrapolation | None:
     """The extrapolation of the combined values (or of one member's) over the points that have
-    them; None with fewer than two sizes."""
+    them, with their covariance; None with fewer than two sizes."""
     if member is None:
-        rows = [(p.L, p.value, p.error) for p in points if p.complete]
+        indices = [i for i, p in enumerate(points) if p.complete]
+        values = [points[i].value for i in indices]
     else:
-        rows = [(p.L, *p.members[member]) for p in points if p.members[member] is not None]
-    if len({r[0] for r in rows}) < 2:
+        indices = [i for i, p in enumerate(points) if p.members[member] is not None]
+        values = [points[i].members[member][0] for i in indices]
+    L = [points[i].L for i in indices]
+    if len(set(L)) < 2:
         return None
-    return extrapolate(*np.array(rows).T, form=form, nu=nu)
+    return extrapolate(L, values, covariance(points, indices, member), form=form, nu=nu)

@@ -3,9 +3,9 @@
 Both forms are linear in a scaling variable x(L), T_x(L) = T_c + a x(L):
 - power (a second-order transition): x = L^(-1/nu), nu given (1 for the 2D Ising model);
 - bkt (Kosterlitz-Thouless): x = 1 / (ln L)^2, from xi ~ exp(b / sqrt(T - T_BKT)).
-The fit is weighted least squares with the errors of T_x taken as absolute, so the error of T_c
-is the propagation of those errors; with two sizes the line goes through both points and that
-propagation is exact.
+The fit is generalised least squares with the errors (or the covariance) of T_x taken as absolute,
+so the error of T_c is the propagation of those errors; with two sizes the line goes through both
+points and that propagation is exact.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.optimize import curve_fit
 
 from src.stats.derived import format_value_error
 
@@ -68,16 +67,17 @@ def scaling_variable(L, form: str = "power", nu: float = 1.0) -> np.ndarray:
     raise ValueError(f"unknown scaling form {form!r} (allowed: {', '.join(FORMS)})")
 
 
-def _line(x, T_c, slope):
-    return T_c + slope * x
-
-
 def extrapolate(L, T_x, T_x_error, form: str = "power", nu: float = 1.0) -> Extrapolation:
-    """T_c with its error from T_x(L) +- T_x_error at two or more distinct sizes."""
+    """T_c with its error from T_x(L) at two or more distinct sizes: T_x_error is the error of each
+    T_x (independent) or their covariance matrix. Generalised least squares, exact for the line."""
     x = scaling_variable(L, form, nu)
-    T_x, sigma = np.asarray(T_x, dtype=float), np.asarray(T_x_error, dtype=float)
+    T_x, error = np.asarray(T_x, dtype=float), np.asarray(T_x_error, dtype=float)
     if np.unique(x).size < 2:
         raise ValueError("the extrapolation needs at least two different lattice sizes")
-    (T_c, slope), cov = curve_fit(_line, x, T_x, p0=(T_x.mean(), 0.0), sigma=sigma, absolute_sigma=True)
-    chi2 = float(np.sum(((T_x - _line(x, T_c, slope)) / sigma) ** 2))
+    weight = np.linalg.inv(error if error.ndim == 2 else np.diag(error**2))
+    design = np.column_stack([np.ones_like(x), x])
+    cov = np.linalg.inv(design.T @ weight @ design)
+    T_c, slope = cov @ design.T @ weight @ T_x
+    residual = T_x - design @ (T_c, slope)
+    chi2 = float(residual @ weight @ residual)
     return Extrapolation(form, nu, float(T_c), float(np.sqrt(cov[0, 0])), float(slope), chi2, x.size - 2)

@@ -13,16 +13,16 @@ config or arguments), one per line, tab-separated: jobs/pipeline.sh submits them
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
+from src.cli import Parser
 from src.configuration import ConfigError
 from src.pipeline import config, report, stages
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m src.pipeline", description=__doc__.splitlines()[0])
+    p = Parser(prog="python -m src.pipeline", description=__doc__.splitlines()[0])
     p.add_argument("config", nargs="?", help="YAML pipeline config (default: the built-in small study)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     mode = p.add_mutually_exclusive_group()

@@ -1,8 +1,10 @@
 """Network files: trained networks and training checkpoints, as torch.save of a dict of tensors and
-plain python data only (no pickled objects), read with weights_only=True, and written atomically (a
+plain python data only (no pickled objects), read with weights_only=True, written atomically (a
 temporary file renamed over the old one, so a file is always the previous version or the new one,
-never torn). A SHA-256 over everything in the dict (`digest`) is checked on every read: a flipped
-bit anywhere, or a file without one, is refused. The dict's `format` says what it holds:
+never torn) and sealed (src.storage.sealed: a header with the SHA-256 of every byte after it,
+checked before torch parses anything: a flipped bit anywhere is refused). Files of the previous
+release, unsealed with a SHA-256 over their contents in the dict (`digest`), are read after checking
+that; a file with neither is refused. The dict's `format` says what it holds:
 
 spinml-network            a classifier (src.learning.ml): state_dict, meta (meta["network"]: the
                           spec it is built from, src.learning.ml.networks.build_network)
@@ -17,9 +19,11 @@ torch is imported by the functions that need it, so that NetworkFileError costs 
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from src.storage import sealed
 from src.storage.atomic import replaced
 
 if TYPE_CHECKING:
@@ -58,12 +62,15 @@ class NetworkFileError(ValueError):
 def atomic_save(obj: dict, path: Path) -> None:
     import torch
 
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     with replaced(path, "wb") as f:
-        torch.save({**obj, "digest": digest(obj)}, f)
+        f.write(sealed.sealed_bytes(buffer.getvalue()))
 
 
 def digest(obj) -> str:
-    """SHA-256 of a dict of tensors and plain data: keys, types, shapes and bytes, in sorted order."""
+    """SHA-256 of a dict of tensors and plain data: keys, types, shapes and bytes, in sorted order
+    (the checksum of the previous release's files)."""
     h = hashlib.sha256()
     _feed(h, obj)
     return h.hexdigest()
@@ -92,25 +99,32 @@ def _feed(h, value) -> None:
 
 
 def read(path: str | Path, device: str | torch.device = "cpu"):
-    """What a network file or checkpoint holds (without its digest, which is checked), with its
-    tensors on `device`."""
+    """What a network file or checkpoint holds, with its tensors on `device`, once its seal (or the
+    previous release's `digest`, which is removed) is checked."""
     import torch
 
+    path = Path(path)
     try:
-        saved = torch.load(path, map_location=device, weights_only=True)
+        unsealed = not sealed.is_sealed(path)
+        source = path if unsealed else io.BytesIO(sealed.payload(path, str(path)))
     except FileNotFoundError:
         raise NetworkFileError(f"{path}: no such file") from None
     except OSError as err:
         raise NetworkFileError(f"{path}: {err.strerror or err}") from None
+    except sealed.SealError as err:
+        raise NetworkFileError(str(err)) from None
+    try:
+        saved = torch.load(source, map_location=device, weights_only=True)
     except Exception:  # torch's restricted unpickler fails on other data in many ways
         raise NetworkFileError(f"{path}: not a model or checkpoint file") from None
     if not isinstance(saved, dict) or "format" not in saved:
         raise NetworkFileError(f"{path}: not a model or checkpoint file")
-    recorded = saved.pop("digest", None)
-    if recorded is None:
-        raise NetworkFileError(f"{path}: has no checksum (written by an older version); train it again")
-    if recorded != digest(saved):
-        raise NetworkFileError(f"{path}: damaged (its SHA-256 does not match its contents)")
+    if unsealed:
+        recorded = saved.pop("digest", None)
+        if recorded is None:
+            raise NetworkFileError(f"{path}: has no checksum (written by an older version); train it again")
+        if recorded != digest(saved):
+            raise NetworkFileError(f"{path}: damaged (its SHA-256 does not match its contents)")
     return saved
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import yaml
 
 from src.models import Model, from_attributes
-from src.storage.schema import FORMAT
+from src.storage.schema import FORMAT, FORMAT_VERSION
 
 
 class RunFileError(ValueError):
@@ -76,6 +76,12 @@ class RunFile:
         if self.f.attrs.get("format") != FORMAT:
             self.f.close()
             raise RunFileError(f"{self.path}: not a {FORMAT} file")
+        version = self.f.attrs.get("format_version", 1)
+        if not isinstance(version, (int, np.integer)) or not 1 <= version <= FORMAT_VERSION:
+            self.f.close()
+            raise RunFileError(
+                f"{self.path}: format version {version!r}; this release reads versions 1 to {FORMAT_VERSION}"
+            )
 
     def __enter__(self):
         return self

@@ -129,11 +129,14 @@ class RunWriter:
         self.f = None
         if self.writes:
             kwargs = {"driver": "mpio", "comm": world.comm} if self.parallel else {}
+            again = "; the checkpoint cannot continue it (--overwrite starts afresh)" if resume else ""
+            if resume and not (self.partial.is_file() and h5py.is_hdf5(self.partial)):
+                # checked first: HDF5 opens an empty file for writing and gives it a superblock
+                raise OutputError(f"{self.partial}: cannot be opened (missing, empty or not HDF5){again}")
             try:
                 self.f = h5py.File(self.partial, "r+" if resume else "w", **kwargs)
             except OSError as err:  # a truncated or overwritten partial file, a full disk, ...
                 what = str(err).removeprefix("Unable to open file ").removeprefix("Unable to create file ")
-                again = "; the checkpoint cannot continue it (--overwrite starts afresh)" if resume else ""
                 raise OutputError(f"{self.partial}: cannot be opened {what}{again}") from None
         if not resume and self.writes:
             self._create(attrs or {})

@@ -33,6 +33,7 @@ from src.sampling.graph.labelling import cluster_labels
 from src.stats.derived import summarize
 from src.storage.networks import NetworkFileError
 from src.storage.reader import RunFile, RunFileError
+from src.storage.schema import GENERATED_UPDATE
 from src.storage.writer import OutputError, RunLayout, RunWriter, check_output
 
 from .blocking import block_majority, coarse_size
@@ -40,7 +41,6 @@ from .config import select_temperatures
 from .fk_measure import FK_SWEEPS, paint
 from .superres import generate, labels_of, load_superres, random_stream
 
-UPDATE = "superres"  # the `update` attribute of generated files: how their configurations were made
 # sites of the largest lattice that pass through the layers at once: bounds the activations' memory
 SITES_PER_BATCH = 1 << 20
 COLOUR_STREAM = 1  # with the seed: the stream of the cluster spins, apart from the network's
@@ -151,7 +151,7 @@ def generate_files(
         }
         attrs = {
             **run.model.attributes(),  # L: of each generated size, below
-            "update": UPDATE,
+            "update": GENERATED_UPDATE,
             "seed": seed,
             "steps": steps,
             "L_start": L_start,
